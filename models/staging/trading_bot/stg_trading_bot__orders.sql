@@ -1,0 +1,98 @@
+-- Every raw order, typed and normalised, with the reason it cannot be trusted
+-- (null when it can). The fills, non-fill and quarantine models are filters of
+-- this one, so each raw row lands in exactly one of them.
+with raw_orders as (
+    select * from {{ source('trading_bot', 'trade_records') }}
+),
+
+copies_per_order_id as (
+    -- A raw table without its primary key can hold an order id twice. Identical
+    -- copies keep their first row; copies that disagree are all untrustworthy.
+    select
+        *,
+        row_number() over (partition by order_id order by order_time) as copy_number,
+        -- postgres has no count(distinct) window; equal min and max hashes
+        -- mean every copy is the same row.
+        min(md5(raw_orders::text)) over (partition by order_id)
+        <> max(md5(raw_orders::text)) over (partition by order_id) as copies_disagree
+    from raw_orders
+),
+
+normalised as (
+    select
+        order_id,
+        copy_number,
+        copies_disagree,
+        {{ normalise_symbol('symbol') }} as symbol,
+        lower(trim(side)) as side,
+        order_time,
+        coalesce(lower(trim(status)), 'legacy_fill') as status,
+        status is null or lower(trim(status)) in (
+            {%- for s in var('fill_statuses') %}'{{ s | lower }}'{{ ", " if not loop.last }}{% endfor -%}
+        ) as is_fill,
+        coalesce(nullif(lower(trim(source)), ''), 'unknown') as source,
+        {{ trigger_name('trigger') }} as trigger_name,
+        lower(trim(order_type)) as order_type,
+        price as price_float,
+        size as size_float,
+        total_fees_usd as fees_float,
+        parent_id as legacy_parent_id,
+        pnl_usd as legacy_pnl_usd,
+        realized_profit as legacy_realized_profit,
+        cost_basis_usd as legacy_cost_basis_usd
+    from copies_per_order_id
+),
+
+with_reason as (
+    select
+        *,
+        case
+            when order_id is null or trim(order_id) = '' then 'missing_order_id'
+            when copies_disagree then 'conflicting_duplicate_order_id'
+            when copy_number > 1 then 'duplicate_order_id'
+            -- Value checks apply to fills only: a cancelled order with no
+            -- price is normal and never reaches FIFO anyway.
+            when not is_fill then null
+            when symbol is null then 'missing_symbol'
+            when side is null or side not in ('buy', 'sell') then 'unknown_side'
+            when order_time is null then 'missing_order_time'
+            when order_time > now() + interval '{{ var("future_tolerance_minutes") }} minutes'
+                then 'future_order_time'
+            when {{ is_not_finite_positive('size_float') }} then 'invalid_size'
+            when {{ is_not_finite_positive('price_float') }} then 'invalid_price'
+            when fees_float is not null
+                and (fees_float < 0 or fees_float in ('NaN', 'Infinity'))
+                then 'invalid_fees'
+        end as rejection_reason
+    from normalised
+),
+
+final as (
+    select
+        order_id,
+        symbol,
+        side,
+        order_time,
+        status,
+        is_fill,
+        source,
+        trigger_name,
+        order_type,
+        -- float8 -> numeric keeps 15 significant digits, which drops binary
+        -- residue such as 0.30000000000000004; the cast only runs on rows that
+        -- passed the checks above, so NaN and infinity never reach it.
+        case when rejection_reason is null then size_float::numeric end as size,
+        case when rejection_reason is null then price_float::numeric end as price,
+        case when rejection_reason is null then coalesce(fees_float, 0)::numeric end as fees_usd,
+        size_float,
+        price_float,
+        fees_float,
+        legacy_parent_id,
+        legacy_pnl_usd,
+        legacy_realized_profit,
+        legacy_cost_basis_usd,
+        rejection_reason
+    from with_reason
+)
+
+select * from final

@@ -1,0 +1,156 @@
+"""The ``trades-warehouse`` command: server, load, build and the demo."""
+
+from __future__ import annotations
+
+import os
+from enum import IntEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from trades_warehouse import database, dbt_invoke, loader
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+err_console = Console(stderr=True)
+
+
+class Exit(IntEnum):
+    OK = 0
+    BUILD_FAILED = 1
+    BAD_INPUT = 2
+    DATABASE = 3
+
+
+def _fail(message: str, code: Exit) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(int(code))
+
+
+def _connect() -> database.Connection:
+    try:
+        with console.status("Connecting to PostgreSQL..."):
+            return database.resolve_connection()
+    except database.ServerError as exc:
+        raise _fail(str(exc), Exit.DATABASE) from exc
+
+
+def source_schema() -> str:
+    return os.environ.get("TRADES_SOURCE_SCHEMA", "public")
+
+
+def target_schema() -> str:
+    return os.environ.get("TRADES_TARGET_SCHEMA", "analytics")
+
+
+@app.command()
+def start() -> None:
+    """Start the embedded PostgreSQL (nothing to do when PGHOST names your own server)."""
+    if database.external_connection() is not None:
+        console.print("PGHOST is set: using your server, nothing to start.")
+        return
+    connection = _connect()
+    console.print(f"[green]running[/]: {connection.describe()}\n  {connection.psql_command()}")
+
+
+@app.command()
+def stop() -> None:
+    """Stop the embedded PostgreSQL cleanly (fast shutdown: open sessions are rolled back)."""
+    if database.stop_embedded():
+        console.print("embedded PostgreSQL stopped")
+    else:
+        console.print("embedded PostgreSQL was not running")
+
+
+@app.command()
+def status() -> None:
+    """Say whether the embedded PostgreSQL runs, and where."""
+    external = database.external_connection()
+    if external is not None:
+        console.print(f"PGHOST is set: {external.describe()}")
+        return
+    socket_dir = database.embedded_status()
+    if socket_dir is None:
+        console.print("embedded PostgreSQL: [yellow]stopped[/]")
+        raise typer.Exit(int(Exit.DATABASE))
+    console.print(f"embedded PostgreSQL: [green]running[/] on socket {socket_dir}")
+
+
+@app.command()
+def load(
+    files: Annotated[list[Path], typer.Argument(help="CSV, JSON (array) or JSON-lines files of orders.")],
+    schema: Annotated[str | None, typer.Option(help="Source schema (default TRADES_SOURCE_SCHEMA or public).")] = None,
+) -> None:
+    """Load orders into trade_records, idempotent on order_id; a malformed file loads nothing."""
+    parsed: list[tuple[Path, list[loader.Row]]] = []
+    problems: list[str] = []
+    for path in files:
+        try:
+            parsed.append((path, loader.read_file(path)))
+        except loader.LoadError as exc:
+            problems.append(str(exc))
+    for problem in problems:
+        err_console.print(f"[bold red]rejected:[/] {problem}")
+    connection = _connect()
+    for path, rows in parsed:
+        result = loader.load_rows(connection, schema or source_schema(), rows)
+        console.print(f"{path}: {result.rows_in_files} rows, {result.inserted} new, {result.updated} updated")
+    if problems:
+        raise typer.Exit(int(Exit.BAD_INPUT))
+
+
+def _build(select: str | None = None, full_refresh: bool = False) -> None:
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    outcome = dbt_invoke.run_dbt(args)
+    if outcome.exception:
+        raise _fail(f"dbt stopped: {outcome.exception}", Exit.BUILD_FAILED)
+    if not outcome.success:
+        for failure in outcome.failures:
+            err_console.print(f"[red]failed:[/] {failure}")
+        raise _fail("dbt build failed", Exit.BUILD_FAILED)
+
+
+@app.command()
+def build(
+    select: Annotated[str | None, typer.Option(help="dbt node selection.")] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild incremental models from scratch.")] = False,
+) -> None:
+    """Run `dbt build` (models, seeds, tests) against the configured database."""
+    connection = _connect()
+    dbt_invoke.apply_environment(connection, source_schema=source_schema(), target_schema=target_schema())
+    _build(select, full_refresh)
+    console.print(f"[green]built[/] into schema {target_schema()}_* on {connection.describe()}")
+
+
+@app.command()
+def demo(
+    orders: Annotated[int, typer.Option(help="Orders to generate.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Generator seed.")] = 20251203,
+) -> None:
+    """Build the demo warehouse: start PostgreSQL, load generated orders, dbt build, summary."""
+    from trades_warehouse import demo_data, summary
+
+    connection = _connect()
+    # On a server of your own the demo keeps clear of your tables.
+    demo_source = "public" if connection.embedded else "trades_demo"
+    demo_target = "analytics" if connection.embedded else "analytics_demo"
+    with console.status(f"Generating and loading {orders} demo orders..."):
+        rows = demo_data.generate_demo_rows(seed=seed, n_orders=orders)
+        result = loader.load_rows(connection, demo_source, rows, replace=True)
+    console.print(f"loaded {result.rows_in_files} orders into {demo_source}.trade_records")
+    dbt_invoke.apply_environment(connection, source_schema=demo_source, target_schema=demo_target)
+    _build()
+    summary.print_summary(console, connection, demo_target)
+    console.print(
+        f"\nResults: schemas [bold]{demo_target}_marts[/] (facts and reports) and {demo_target}_staging "
+        f"on {connection.describe()}.\nQuery them with: {connection.psql_command()}"
+    )
+    if connection.embedded:
+        console.print("The embedded server keeps running; stop it with: trades-warehouse stop")

@@ -1,0 +1,65 @@
+"""Run dbt in-process with dbtRunner against a resolved connection.
+
+dbt reads the connection from the PG* variables through profiles.example.yml,
+copied unchanged into the state folder, which serves as DBT_PROFILES_DIR.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from trades_warehouse.database import Connection
+from trades_warehouse.paths import project_dir, state_dir
+
+
+@dataclass(frozen=True)
+class DbtOutcome:
+    success: bool
+    failures: list[str]
+    exception: str | None
+    results: object
+
+
+def profiles_dir() -> Path:
+    """DBT_PROFILES_DIR when set, else the state folder with a copy of the example profile."""
+    configured = os.environ.get("DBT_PROFILES_DIR")
+    if configured and (Path(configured) / "profiles.yml").exists():
+        return Path(configured)
+    target = state_dir() / "profiles.yml"
+    shutil.copyfile(project_dir() / "profiles.example.yml", target)
+    return target.parent
+
+
+def apply_environment(
+    connection: Connection, *, source_schema: str | None = None, target_schema: str | None = None
+) -> None:
+    """dbt resolves env_var() from this process's environment."""
+    os.environ.update(connection.env())
+    if source_schema:
+        os.environ["TRADES_SOURCE_SCHEMA"] = source_schema
+    if target_schema:
+        os.environ["TRADES_TARGET_SCHEMA"] = target_schema
+
+
+def run_dbt(args: Sequence[str], *, dbt_vars: Mapping[str, object] | None = None) -> DbtOutcome:
+    """Invoke dbt with ``args``; failures lists every node that errored or failed."""
+    from dbt.cli.main import dbtRunner
+
+    argv = [*args, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles_dir())]
+    if dbt_vars:
+        argv += ["--vars", json.dumps(dict(dbt_vars))]
+    result = dbtRunner().invoke(argv)
+    failures: list[str] = []
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(getattr(node_result, "status", ""))
+        if status in ("error", "fail", "runtime error"):
+            node = getattr(node_result, "node", None)
+            name = getattr(node, "unique_id", None) or getattr(node_result, "unique_id", "?")
+            failures.append(f"{name}: {status}: {getattr(node_result, 'message', '')}")
+    exception = str(result.exception) if result.exception is not None else None
+    return DbtOutcome(result.success, failures, exception, result.result)

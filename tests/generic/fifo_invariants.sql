@@ -1,0 +1,244 @@
+{#-
+    The remaining-size invariants of FIFO lot allocations. Each test is applied
+    to an allocations model with the columns of fct_fifo_allocations and, where
+    it needs the fills, to the fills model the allocations were made from. All
+    of them compare within the project variable `fifo_dust`.
+-#}
+
+{#- No buy gives more than its size: its remaining size never goes below zero. -#}
+{% test buys_never_overdrawn(model, fills) %}
+with allocations as (
+    select * from {{ model }}
+),
+
+fills as (
+    select * from {{ fills }}
+),
+
+drawn_per_buy as (
+    select buy_order_id, sum(allocated_size) as drawn_size
+    from allocations
+    where buy_order_id is not null
+    group by buy_order_id
+)
+
+select drawn_per_buy.buy_order_id, drawn_per_buy.drawn_size, fills.size, fills.side
+from drawn_per_buy
+left join fills on drawn_per_buy.buy_order_id = fills.order_id
+where
+    fills.order_id is null
+    or fills.side <> 'buy'
+    or drawn_per_buy.drawn_size > fills.size + {{ var('fifo_dust') }}
+{% endtest %}
+
+{#- Every sell's allocations, matched plus unmatched, add up to its size. -#}
+{% test sell_allocations_sum_to_size(model, fills) %}
+with allocations as (
+    select * from {{ model }}
+),
+
+fills as (
+    select * from {{ fills }}
+),
+
+allocated_per_sell as (
+    select sell_order_id, sum(allocated_size) as allocated_size
+    from allocations
+    group by sell_order_id
+)
+
+select fills.order_id, fills.size, allocated_per_sell.allocated_size
+from fills
+full outer join allocated_per_sell on fills.order_id = allocated_per_sell.sell_order_id
+where
+    (fills.side = 'sell' or fills.order_id is null)
+    and abs(coalesce(fills.size, 0) - coalesce(allocated_per_sell.allocated_size, 0)) >= {{ var('fifo_dust') }}
+{% endtest %}
+
+{#- No matched buy is later than the sell it was sold by. -#}
+{% test buy_not_after_sell(model) %}
+select *
+from {{ model }}
+where buy_order_id is not null and buy_time > sell_time
+{% endtest %}
+
+{#-
+    FIFO order, at the moment of each sell: the lot it draws on still had the
+    size it gives, and every older lot of the symbol was already exhausted.
+    This is the check that catches a sell pointed at a spent September lot.
+-#}
+{% test fifo_order(model, fills) %}
+with allocations as (
+    select * from {{ model }}
+),
+
+fills as (
+    select * from {{ fills }}
+),
+
+fills_in_fifo_order as (
+    select
+        order_id,
+        symbol,
+        side,
+        size,
+        row_number() over (
+            partition by symbol
+            order by order_time, case side when 'buy' then 0 else 1 end, order_id
+        ) as fill_seq
+    from fills
+),
+
+matched as (
+    select
+        allocations.sell_order_id,
+        allocations.buy_order_id,
+        allocations.allocated_size,
+        buys.symbol,
+        buys.size as buy_size,
+        buys.fill_seq as buy_seq,
+        sells.fill_seq as sell_seq
+    from allocations
+    inner join fills_in_fifo_order as buys on allocations.buy_order_id = buys.order_id
+    inner join fills_in_fifo_order as sells on allocations.sell_order_id = sells.order_id
+),
+
+lot_use_over_time as (
+    select
+        *,
+        coalesce(sum(allocated_size) over (
+            partition by buy_order_id order by sell_seq
+            rows between unbounded preceding and 1 preceding
+        ), 0) as drawn_before
+    from matched
+),
+
+lot_exhaustion as (
+    -- The fill position of the sell that brought each lot within dust of empty
+    -- (null while the lot is still open).
+    select
+        buys.order_id as buy_order_id,
+        buys.symbol,
+        buys.fill_seq as buy_seq,
+        min(lot_use_over_time.sell_seq) filter (
+            where lot_use_over_time.drawn_before + lot_use_over_time.allocated_size
+            > buys.size - {{ var('fifo_dust') }}
+        ) as exhausted_at_seq
+    from fills_in_fifo_order as buys
+    left join lot_use_over_time on buys.order_id = lot_use_over_time.buy_order_id
+    where buys.side = 'buy'
+    group by buys.order_id, buys.symbol, buys.fill_seq
+),
+
+older_lots_exhausted_by as (
+    select
+        buy_order_id,
+        -- An older lot that never empties blocks every younger one.
+        max(coalesce(exhausted_at_seq, 9223372036854775807)) over (
+            partition by symbol order by buy_seq
+            rows between unbounded preceding and 1 preceding
+        ) as older_lots_exhausted_at_seq
+    from lot_exhaustion
+),
+
+violations as (
+    select
+        lot_use_over_time.sell_order_id,
+        lot_use_over_time.buy_order_id,
+        case
+            when lot_use_over_time.buy_size - lot_use_over_time.drawn_before < {{ var('fifo_dust') }}
+                then 'drew on an exhausted lot'
+            when lot_use_over_time.drawn_before + lot_use_over_time.allocated_size
+                > lot_use_over_time.buy_size + {{ var('fifo_dust') }}
+                then 'drew more than the lot had left'
+            when older_lots_exhausted_by.older_lots_exhausted_at_seq > lot_use_over_time.sell_seq
+                then 'an older lot still had size'
+        end as violation
+    from lot_use_over_time
+    inner join older_lots_exhausted_by on lot_use_over_time.buy_order_id = older_lots_exhausted_by.buy_order_id
+)
+
+select * from violations where violation is not null
+{% endtest %}
+
+{#- A sell has an unmatched part only when the symbol's inventory was exhausted at that moment. -#}
+{% test unmatched_only_when_exhausted(model, fills) %}
+with allocations as (
+    select * from {{ model }}
+),
+
+fills as (
+    select * from {{ fills }}
+),
+
+results_per_sell as (
+    select
+        sell_order_id,
+        sum(allocated_size) filter (where buy_order_id is not null) as matched_size,
+        sum(allocated_size) filter (where buy_order_id is null) as unmatched_size
+    from allocations
+    group by sell_order_id
+),
+
+inventory_over_time as (
+    select
+        fills.order_id,
+        fills.side,
+        results_per_sell.unmatched_size,
+        sum(case when fills.side = 'buy' then fills.size else -coalesce(results_per_sell.matched_size, 0) end)
+            over (
+                partition by fills.symbol
+                order by fills.order_time, case fills.side when 'buy' then 0 else 1 end, fills.order_id
+                rows between unbounded preceding and current row
+            ) as inventory_after
+    from fills
+    left join results_per_sell on fills.order_id = results_per_sell.sell_order_id
+)
+
+select *
+from inventory_over_time
+where side = 'sell' and unmatched_size > 0 and inventory_after >= {{ var('fifo_dust') }}
+{% endtest %}
+
+{#- Per symbol, bought minus matched sold equals what the lots still hold. -#}
+{% test open_remaining_balances(model, fills, allocations) %}
+with lots as (
+    select * from {{ model }}
+),
+
+fills as (
+    select * from {{ fills }}
+),
+
+allocations as (
+    select * from {{ allocations }}
+),
+
+bought as (
+    select symbol, sum(size) as bought_size from fills where side = 'buy' group by symbol
+),
+
+sold as (
+    select symbol, sum(allocated_size) as matched_size
+    from allocations where buy_order_id is not null group by symbol
+),
+
+remaining as (
+    select symbol, sum(remaining_size) as remaining_size from lots group by symbol
+)
+
+select bought.symbol, bought.bought_size, sold.matched_size, remaining.remaining_size
+from bought
+left join sold on bought.symbol = sold.symbol
+full outer join remaining on bought.symbol = remaining.symbol
+where abs(
+    coalesce(bought.bought_size, 0) - coalesce(sold.matched_size, 0) - coalesce(remaining.remaining_size, 0)
+) >= {{ var('fifo_dust') }}
+{% endtest %}
+
+{#- Review heuristic from the incident: sells drawing on a lot older than the gap. -#}
+{% test sells_from_old_lots(model, gap_hours) %}
+select sell_order_id, buy_order_id, symbol, buy_time, sell_time
+from {{ model }}
+where buy_order_id is not null and sell_time - buy_time > interval '1 hour' * {{ gap_hours }}
+{% endtest %}
