@@ -166,15 +166,19 @@ final as (
         allocated_size,
         buy_price,
         sell_price,
-        buy_fees_usd / buy_size as buy_fees_per_unit,
-        sell_fees_usd / sell_size as sell_fees_per_unit,
+        -- Numeric division yields 20 decimals; trim_scale drops the trailing
+        -- zeros so that 9.9 reads 9.9 (the value is unchanged).
+        trim_scale(buy_fees_usd / buy_size) as buy_fees_per_unit,
+        trim_scale(sell_fees_usd / sell_size) as sell_fees_per_unit,
         -- Fees are multiplied before dividing so that the money columns carry
         -- one rounding (numeric division), not two.
-        buy_price * allocated_size + buy_fees_usd * allocated_size / buy_size as cost_basis_usd,
+        trim_scale(buy_price * allocated_size + buy_fees_usd * allocated_size / buy_size) as cost_basis_usd,
         sell_price * allocated_size as proceeds_usd,
-        sell_price * allocated_size - sell_fees_usd * allocated_size / sell_size as net_proceeds_usd,
-        (sell_price * allocated_size - sell_fees_usd * allocated_size / sell_size)
-        - (buy_price * allocated_size + buy_fees_usd * allocated_size / buy_size) as pnl_usd,
+        trim_scale(sell_price * allocated_size - sell_fees_usd * allocated_size / sell_size) as net_proceeds_usd,
+        trim_scale(
+            (sell_price * allocated_size - sell_fees_usd * allocated_size / sell_size)
+            - (buy_price * allocated_size + buy_fees_usd * allocated_size / buy_size)
+        ) as pnl_usd,
         buy_time,
         sell_time,
         {{ var('allocation_version') }}::integer as allocation_version,
