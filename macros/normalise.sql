@@ -25,3 +25,10 @@
 {% macro is_not_finite_positive(column) -%}
     ({{ column }} is null or not ({{ column }} > 0) or {{ column }} in ('NaN', 'Infinity'))
 {%- endmacro %}
+
+{#- A project variable's list as SQL string literals: 'filled', 'done'. -#}
+{% macro quoted_list(values) -%}
+    {%- for value in values -%}
+        '{{ value | lower | replace("'", "''") }}'{{ ", " if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}

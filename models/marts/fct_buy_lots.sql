@@ -9,7 +9,8 @@ allocations as (
 ),
 
 buys as (
-    select * from fills where side = 'buy'
+    select * from fills
+    where side = 'buy'
 ),
 
 use_per_lot as (

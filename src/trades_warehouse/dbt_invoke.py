@@ -46,11 +46,20 @@ def apply_environment(
         os.environ["TRADES_TARGET_SCHEMA"] = target_schema
 
 
-def run_dbt(args: Sequence[str], *, dbt_vars: Mapping[str, object] | None = None) -> DbtOutcome:
+def run_dbt(
+    args: Sequence[str],
+    *,
+    dbt_vars: Mapping[str, object] | None = None,
+    target_path: Path | None = None,
+) -> DbtOutcome:
     """Invoke dbt with ``args``; failures lists every node that errored or failed."""
     from dbt.cli.main import dbtRunner
 
     argv = [*args, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles_dir())]
+    if target_path is not None:
+        # A separate target folder keeps concurrent or test builds from sharing
+        # partial-parse state and compiled SQL.
+        argv += ["--target-path", str(target_path), "--log-path", str(target_path / "logs"), "--no-partial-parse"]
     if dbt_vars:
         argv += ["--vars", json.dumps(dict(dbt_vars))]
     result = dbtRunner().invoke(argv)

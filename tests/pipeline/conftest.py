@@ -1,0 +1,139 @@
+"""Fixtures: a real PostgreSQL (embedded, or yours through PG*) and warehouses built on it.
+
+Each warehouse gets its own source and target schemas, so tests never share
+state and a user's server only gains schemas named tw_test_*, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from psycopg import sql
+
+from trades_warehouse import database, dbt_invoke, loader
+from trades_warehouse.paths import project_dir
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[database.Connection]:
+    external = database.external_connection()
+    if external is not None:
+        yield external
+        return
+    os.environ["TRADES_STATE_DIR"] = str(project_dir() / ".state" / "pytest")
+    connection = database.start_embedded()
+    try:
+        yield connection
+    finally:
+        database.stop_embedded()
+
+
+@dataclass
+class Warehouse:
+    """One source schema, one target schema, one dbt target folder."""
+
+    connection: database.Connection
+    name: str
+    target_path: Path
+    last_outcome: dbt_invoke.DbtOutcome | None = field(default=None)
+
+    @property
+    def source_schema(self) -> str:
+        return f"{self.name}_raw"
+
+    @property
+    def target_schema(self) -> str:
+        return self.name
+
+    @property
+    def marts(self) -> str:
+        return f"{self.name}_marts"
+
+    @property
+    def staging(self) -> str:
+        return f"{self.name}_staging"
+
+    def load(self, rows: Sequence[Mapping[str, object]], *, replace: bool = True) -> loader.LoadResult:
+        typed = [loader.normalise_row(row, f"row {i}") for i, row in enumerate(rows)]
+        return loader.load_rows(self.connection, self.source_schema, typed, replace=replace)
+
+    def dbt(self, *args: str, dbt_vars: Mapping[str, object] | None = None) -> dbt_invoke.DbtOutcome:
+        dbt_invoke.apply_environment(
+            self.connection, source_schema=self.source_schema, target_schema=self.target_schema
+        )
+        self.last_outcome = dbt_invoke.run_dbt(list(args), dbt_vars=dbt_vars, target_path=self.target_path)
+        return self.last_outcome
+
+    def build(self, *args: str, dbt_vars: Mapping[str, object] | None = None) -> dbt_invoke.DbtOutcome:
+        outcome = self.dbt("build", *args, dbt_vars=dbt_vars)
+        assert outcome.exception is None, outcome.exception
+        return outcome
+
+    def query(self, statement: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """Run SQL where {raw}, {staging} and {marts} name this warehouse's schemas."""
+        text = statement.format(
+            raw=sql.Identifier(self.source_schema).as_string(None),
+            staging=sql.Identifier(self.staging).as_string(None),
+            marts=sql.Identifier(self.marts).as_string(None),
+        )
+        with self.connection.connect() as conn:
+            rows = conn.execute(text, params).fetchall()  # type: ignore[arg-type]
+            conn.commit()
+        return rows
+
+    def execute(self, statement: str, params: Sequence[object] = ()) -> None:
+        text = statement.format(
+            raw=sql.Identifier(self.source_schema).as_string(None),
+            staging=sql.Identifier(self.staging).as_string(None),
+            marts=sql.Identifier(self.marts).as_string(None),
+        )
+        with self.connection.connect() as conn:
+            conn.execute(text, params)  # type: ignore[arg-type]
+            conn.commit()
+
+    def drop(self) -> None:
+        with self.connection.connect(autocommit=True) as conn:
+            for suffix in ("_raw", "", "_staging", "_marts", "_seeds", "_dbt_test__audit"):
+                conn.execute(
+                    sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(self.name + suffix))
+                )
+
+
+@pytest.fixture(scope="session")
+def make_warehouse(
+    server: database.Connection, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], Warehouse]]:
+    made: list[Warehouse] = []
+
+    def make(label: str) -> Warehouse:
+        name = f"tw_test_{label}_{uuid.uuid4().hex[:6]}"
+        warehouse = Warehouse(server, name, tmp_path_factory.mktemp(label))
+        made.append(warehouse)
+        return warehouse
+
+    yield make
+    for warehouse in made:
+        warehouse.drop()
+
+
+def order(order_id: str, side: str, when: str, size: float, price: float, **extra: object) -> dict[str, object]:
+    """A raw trade_records row with sensible defaults for the rest."""
+    row: dict[str, object] = {
+        "order_id": order_id,
+        "symbol": extra.pop("symbol", "AVAX-USD"),
+        "side": side,
+        "order_time": when,
+        "size": size,
+        "price": price,
+        "total_fees_usd": extra.pop("fees", 0.0),
+        "status": extra.pop("status", "filled"),
+        "source": extra.pop("source", "webhook"),
+    }
+    row.update(extra)
+    return row

@@ -1,0 +1,208 @@
+"""FIFO allocations against the independent Python reference, and invariant tests that can fail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import Warehouse, order
+from reference import Fill, compare, fifo, to_numeric
+from trades_warehouse.synthetic import synthetic_rows
+
+
+def reference_fills(rows: Iterable[Mapping[str, object]]) -> list[Fill]:
+    """Fills as the contract defines them, for rows that are all valid fills."""
+    fills = []
+    for row in rows:
+        when = row["order_time"]
+        if isinstance(when, str):
+            when = datetime.fromisoformat(when.replace("Z", "+00:00"))
+        assert isinstance(when, datetime)
+        fees = row.get("total_fees_usd")
+        fills.append(
+            Fill(
+                order_id=str(row["order_id"]),
+                symbol=str(row["symbol"]).strip().upper().replace("/", "-"),
+                side=str(row["side"]).strip().lower(),
+                order_time=when,
+                size=to_numeric(float(row["size"])),  # type: ignore[arg-type]
+                price=to_numeric(float(row["price"])),  # type: ignore[arg-type]
+                fees=to_numeric(float(fees)) if fees is not None else Decimal(0),  # type: ignore[arg-type]
+            )
+        )
+    return fills
+
+
+def sql_allocations(warehouse: Warehouse) -> list[tuple[str, str | None, Decimal, Decimal | None]]:
+    return warehouse.query(
+        "select sell_order_id, buy_order_id, allocated_size, pnl_usd from {marts}.fct_fifo_allocations"
+    )
+
+
+def test_generated_history_matches_reference(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """100,000 fills over 50 symbols: every allocation equals the reference, every invariant passes."""
+    rows = list(synthetic_rows(100_000, 50, seed=11))
+    warehouse = make_warehouse("generated")
+    warehouse.load(rows)
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    problems = compare(sql_allocations(warehouse), fifo(reference_fills(rows)))
+    assert problems == [], problems[:20]
+    (unmatched,) = warehouse.query("select count(*) from {marts}.fct_fifo_allocations where is_unmatched")[0]
+    assert unmatched > 0, "the history should exercise oversells"
+
+
+SAPIEN = [
+    order("sep-buy", "buy", "2025-09-10T04:46:00Z", 213.1, 0.2349, symbol="SAPIEN-USD"),
+    order("sep-sell", "sell", "2025-09-12T08:00:00Z", 213.1, 0.25, symbol="SAPIEN-USD"),
+    order("nov-buy", "buy", "2025-11-01T08:00:00Z", 100.0, 0.2, symbol="SAPIEN-USD"),
+    order("nov-sell", "sell", "2025-11-02T08:00:00Z", 40.0, 0.21, symbol="SAPIEN-USD"),
+    order("dec-buy", "buy", "2025-12-03T23:11:00Z", 188.9, 0.17477, symbol="SAPIEN-USD"),
+    order("dec-sell", "sell", "2025-12-03T23:13:00Z", 248.9, 0.17357, symbol="SAPIEN-USD"),
+    order("dec-late", "sell", "2025-12-04T09:00:00Z", 10.0, 0.18, symbol="SAPIEN-USD"),
+]
+
+
+@pytest.fixture(scope="module")
+def sapien(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
+    warehouse = make_warehouse("sapien")
+    warehouse.load(SAPIEN)
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    return warehouse
+
+
+def test_sapien_story_matches_reference(sapien: Warehouse) -> None:
+    assert compare(sql_allocations(sapien), fifo(reference_fills(SAPIEN))) == []
+    rows = sapien.query(
+        "select buy_order_id, allocated_size from {marts}.fct_fifo_allocations"
+        " where sell_order_id = 'dec-sell' order by buy_time"
+    )
+    assert rows == [("nov-buy", Decimal("60")), ("dec-buy", Decimal("188.9"))]
+
+
+# Each corruption imitates one way a matcher can go wrong; the named invariant
+# test must catch it (others may fail too).
+CORRUPTIONS = {
+    "incident: sell pointed at the exhausted September lot": (
+        "update {marts}.fct_fifo_allocations set buy_order_id = 'sep-buy', buy_time = '2025-09-10T04:46:00Z'"
+        " where sell_order_id = 'dec-sell' and buy_order_id = 'dec-buy'",
+        "fifo_order",
+    ),
+    "younger lot drawn while an older one is open": (
+        "update {marts}.fct_fifo_allocations set buy_order_id = 'dec-buy', buy_time = '2025-12-03T23:11:00Z'"
+        " where sell_order_id = 'dec-sell' and buy_order_id = 'nov-buy';"
+        " update {marts}.fct_fifo_allocations set buy_order_id = 'nov-buy', buy_time = '2025-11-01T08:00:00Z'"
+        " where sell_order_id = 'dec-late'",
+        "fifo_order",
+    ),
+    "lot gives more than its size": (
+        "update {marts}.fct_fifo_allocations set allocated_size = allocated_size + 1"
+        " where sell_order_id = 'dec-sell' and buy_order_id = 'dec-buy'",
+        "buys_never_overdrawn",
+    ),
+    "sell allocations do not add up": (
+        "delete from {marts}.fct_fifo_allocations where sell_order_id = 'nov-sell'",
+        "sell_allocations_sum_to_size",
+    ),
+    "unmatched while inventory remained": (
+        "update {marts}.fct_fifo_allocations set buy_order_id = null, is_unmatched = true"
+        " where sell_order_id = 'nov-sell'",
+        "unmatched_only_when_exhausted",
+    ),
+    "buy after its sell": (
+        "update {marts}.fct_fifo_allocations set buy_time = '2026-01-01T00:00:00Z'"
+        " where sell_order_id = 'nov-sell'",
+        "buy_not_after_sell",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CORRUPTIONS))
+def test_invariant_tests_catch_broken_allocations(sapien: Warehouse, case: str) -> None:
+    statement, expected_test = CORRUPTIONS[case]
+    sapien.execute(statement)
+    try:
+        outcome = sapien.dbt("test", "--select", "fct_fifo_allocations", "--exclude", "test_type:unit")
+        failed = " ".join(outcome.failures)
+        assert not outcome.success
+        assert expected_test in failed, failed
+    finally:
+        rebuilt = sapien.dbt("run", "--select", "fct_fifo_allocations")
+        assert rebuilt.success
+
+
+def test_invariant_tests_pass_on_the_intact_story(sapien: Warehouse) -> None:
+    outcome = sapien.dbt("test", "--select", "fct_fifo_allocations fct_buy_lots", "--exclude", "test_type:unit")
+    assert outcome.success, outcome.failures
+
+
+# --- property-based: random histories through the compiled FIFO SQL ----------
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+SIZES = st.one_of(
+    st.sampled_from([0.1, 0.2, 0.3, 1.0, 2.5, 1e-9, 0.30000000000000004, 1 / 3]),
+    st.floats(min_value=1e-6, max_value=1e4, allow_nan=False, allow_infinity=False),
+)
+STEP = st.tuples(
+    st.sampled_from(["buy", "sell"]),
+    SIZES,
+    st.sampled_from([0, 0, 1, 60]),  # seconds after the previous fill: ties are common
+    st.floats(min_value=0.01, max_value=1000, allow_nan=False),
+    st.sampled_from([0.0, 0.0, 0.01, 0.37]),
+)
+HISTORIES = st.lists(st.lists(STEP, min_size=1, max_size=25), min_size=1, max_size=4)
+
+
+def history_rows(history: list[list[tuple[str, float, int, float, float]]]) -> list[dict[str, object]]:
+    rows = []
+    for s, steps in enumerate(history):
+        when = START
+        for n, (side, size, gap, price, fees) in enumerate(steps):
+            when += timedelta(seconds=gap)
+            # Ids do not follow time, so ties are decided by side then id.
+            rows.append(order(f"{(n * 7919) % 101:03d}-{s}-{n}", side, when.isoformat(), size, price,
+                              fees=fees, symbol=f"P{s}-USD"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def compiled_fifo(make_warehouse: Callable[[str], Warehouse]) -> tuple[Warehouse, str, str]:
+    warehouse = make_warehouse("property")
+    warehouse.load(SAPIEN)
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    compiled = Path(warehouse.target_path, "compiled", "trades_warehouse", "models")
+    staging = (compiled / "staging" / "trading_bot" / "stg_trading_bot__orders.sql").read_text()
+    allocations = (compiled / "marts" / "fct_fifo_allocations.sql").read_text()
+    return warehouse, staging, allocations
+
+
+def _literal(compiled_sql: str) -> str:
+    return compiled_sql.replace("{", "{{").replace("}", "}}")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(history=HISTORIES)
+def test_random_histories_match_reference(
+    compiled_fifo: tuple[Warehouse, str, str], history: list[list[tuple[str, float, int, float, float]]]
+) -> None:
+    """Each example replaces the source rows and reruns the compiled staging and FIFO SQL."""
+    warehouse, staging, allocations = compiled_fifo
+    rows = history_rows(history)
+    warehouse.load(rows)
+    warehouse.execute(
+        "truncate {staging}.stg_trading_bot__orders;"
+        " insert into {staging}.stg_trading_bot__orders " + _literal(staging)
+    )
+    actual = warehouse.query(
+        "select sell_order_id, buy_order_id, allocated_size, pnl_usd from (" + _literal(allocations) + ") as fifo"
+    )
+    problems = compare(actual, fifo(reference_fills(rows)))
+    assert problems == [], problems

@@ -1,0 +1,114 @@
+"""Staging on a real PostgreSQL: normalisation, quarantine, and nothing lost."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from conftest import Warehouse, order
+
+
+MESSY_ROWS = [
+    order("b1", "BUY", "2025-12-01T10:00:00Z", 2.0, 10.0, symbol=" avax/usd ", trigger={"trigger": "roc_buy"}),
+    order("s1", " Sell ", "2025-12-01T11:00:00Z", 1.0, 11.0, symbol="avax-usd", trigger="take_profit", status=None),
+    order("c1", "buy", "2025-12-01T11:30:00Z", 1.0, 10.0, status="cancelled"),
+    order("o1", "buy", "2025-12-01T11:31:00Z", 0.0, 0.0, status="open"),
+    order("bad-size", "buy", "2025-12-01T12:00:00Z", -1.0, 10.0),
+    order("nan-price", "buy", "2025-12-01T12:00:00Z", 1.0, float("nan")),
+    order("inf-size", "buy", "2025-12-01T12:00:00Z", float("inf"), 10.0),
+    order("neg-fees", "sell", "2025-12-01T12:00:00Z", 1.0, 10.0, fees=-0.5),
+    order("odd-side", "hold", "2025-12-01T12:00:00Z", 1.0, 10.0),
+    order("no-time", "buy", "", 1.0, 10.0),
+    order("future", "buy", "2999-01-01T00:00:00Z", 1.0, 10.0),
+]
+
+
+@pytest.fixture(scope="module")
+def messy(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
+    warehouse = make_warehouse("staging")
+    warehouse.load(MESSY_ROWS)
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    return warehouse
+
+
+def test_every_raw_row_lands_in_exactly_one_place(messy: Warehouse) -> None:
+    (raw,), = messy.query("select count(*) from {raw}.trade_records")
+    parts = messy.query(
+        "select 'fill', order_id from {staging}.stg_trading_bot__fills"
+        " union all select 'non_fill', order_id from {staging}.stg_trading_bot__non_fill_orders"
+        " union all select 'quarantine', order_id from {staging}.trade_records_quarantine"
+    )
+    assert raw == len(parts) == len(MESSY_ROWS)
+    assert sorted(order_id for _, order_id in parts) == sorted(str(r["order_id"]) for r in MESSY_ROWS)
+    assert {o for kind, o in parts if kind == "fill"} == {"b1", "s1"}
+    assert {o for kind, o in parts if kind == "non_fill"} == {"c1", "o1"}
+
+
+def test_quarantine_reasons(messy: Warehouse) -> None:
+    reasons = dict(messy.query("select order_id, reason from {staging}.trade_records_quarantine"))
+    assert reasons == {
+        "bad-size": "invalid_size",
+        "nan-price": "invalid_price",
+        "inf-size": "invalid_size",
+        "neg-fees": "invalid_fees",
+        "odd-side": "unknown_side",
+        "no-time": "missing_order_time",
+        "future": "future_order_time",
+    }
+
+
+def test_normalised_fills(messy: Warehouse) -> None:
+    rows = messy.query(
+        "select order_id, symbol, side, status, trigger_name from {staging}.stg_trading_bot__fills order by order_id"
+    )
+    assert rows == [
+        ("b1", "AVAX-USD", "buy", "filled", "roc_buy"),
+        ("s1", "AVAX-USD", "sell", "legacy_fill", "take_profit"),
+    ]
+
+
+def test_quarantined_rows_never_reach_fifo(messy: Warehouse) -> None:
+    rows = messy.query("select sell_order_id, buy_order_id, allocated_size from {marts}.fct_fifo_allocations")
+    assert [(s, b, float(q)) for s, b, q in rows] == [("s1", "b1", 1.0)]
+
+
+def test_conflicting_duplicates_are_quarantined(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """A source table without its primary key can repeat an order id."""
+    warehouse = make_warehouse("dupes")
+    warehouse.load([order("seed", "buy", "2025-12-01T09:00:00Z", 1.0, 10.0)])
+    warehouse.execute("alter table {raw}.trade_records drop constraint trade_records_pkey")
+    warehouse.execute(
+        "insert into {raw}.trade_records (order_id, symbol, side, order_time, size, price, status) values"
+        " ('twin', 'A-USD', 'buy', '2025-12-01', 1, 10, 'filled'),"
+        " ('twin', 'A-USD', 'buy', '2025-12-01', 1, 10, 'filled'),"
+        " ('clash', 'A-USD', 'buy', '2025-12-01', 1, 10, 'filled'),"
+        " ('clash', 'A-USD', 'buy', '2025-12-01', 1, 12, 'filled')"
+    )
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    quarantined = sorted(warehouse.query("select order_id, reason from {staging}.trade_records_quarantine"))
+    assert quarantined == [
+        ("clash", "conflicting_duplicate_order_id"),
+        ("clash", "conflicting_duplicate_order_id"),
+        ("twin", "duplicate_order_id"),
+    ]
+    fills = sorted(o for (o,) in warehouse.query("select order_id from {staging}.stg_trading_bot__fills"))
+    assert fills == ["seed", "twin"]
+
+
+def test_partition_test_fails_when_a_row_goes_missing(messy: Warehouse) -> None:
+    """The nothing-lost test can fail: hide a quarantined row and it must."""
+    messy.execute("drop view {staging}.trade_records_quarantine")
+    messy.execute(
+        "create view {staging}.trade_records_quarantine as"
+        " select order_id, rejection_reason as reason from {staging}.stg_trading_bot__orders"
+        " where rejection_reason is not null and order_id <> 'future'"
+    )
+    try:
+        outcome = messy.dbt("test", "--select", "test_name:every_raw_row_lands_once")
+        assert not outcome.success
+        assert any("every_raw_row_lands_once" in failure for failure in outcome.failures)
+    finally:
+        messy.build("--select", "trade_records_quarantine")
