@@ -14,8 +14,9 @@ from rich.table import Table
 from trades_warehouse import database, dbt_invoke, loader
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: long lines (paths, messages) stay whole in logs and pipes.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 class Exit(IntEnum):
@@ -142,6 +143,29 @@ def build(
     dbt_invoke.apply_environment(connection, source_schema=source_schema(), target_schema=target_schema())
     _build(select, full_refresh)
     console.print(f"[green]built[/] into schema {target_schema()}_* on {connection.describe()}")
+
+
+@app.command()
+def run() -> None:
+    """The scheduled build for cron: locked, all-or-nothing, recorded in <target>_ops.run_history."""
+    from trades_warehouse import scheduler
+    from trades_warehouse.paths import state_dir
+
+    connection = _connect()
+    report = scheduler.scheduled_run(
+        connection,
+        source_schema=source_schema(),
+        target_schema=target_schema(),
+        target_path=state_dir() / "run-target",
+        say=lambda line: err_console.print(f"[yellow]{line}[/]"),
+    )
+    if report.exit_code == scheduler.EXIT_OK:
+        console.print(report.message)
+    else:
+        for failure in report.failures:
+            err_console.print(f"[red]failed:[/] {failure}")
+        err_console.print(report.message)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command()

@@ -83,7 +83,7 @@ class Warehouse:
             marts=sql.Identifier(self.marts).as_string(None),
         )
         with self.connection.connect() as conn:
-            rows = conn.execute(text, params).fetchall()  # type: ignore[arg-type]
+            rows = conn.execute(text, params or None).fetchall()  # type: ignore[arg-type]
             conn.commit()
         return rows
 
@@ -94,7 +94,7 @@ class Warehouse:
             marts=sql.Identifier(self.marts).as_string(None),
         )
         with self.connection.connect() as conn:
-            conn.execute(text, params)  # type: ignore[arg-type]
+            conn.execute(text, params or None)  # type: ignore[arg-type]
             conn.commit()
 
     def drop(self) -> None:
