@@ -190,6 +190,10 @@ def demo(
     dbt_invoke.apply_environment(connection, source_schema=demo_source, target_schema=demo_target)
     _build()
     summary.print_summary(console, connection, demo_target)
+    summary.print_stories(
+        console, connection, demo_target,
+        {k: v for k, v in demo_data.STORY_ORDER_IDS.items() if k.endswith("_sell") and "first" not in k},
+    )
     console.print(
         f"\nResults: schemas [bold]{demo_target}_marts[/] (facts and reports) and {demo_target}_staging "
         f"on {connection.describe()}.\nQuery them with: {connection.psql_command()}"

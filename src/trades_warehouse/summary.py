@@ -17,6 +17,37 @@ def _money(value: object) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
+def print_stories(console: Console, connection: Connection, target_schema: str, stories: dict[str, str]) -> None:
+    """The incident's sells: what the legacy matcher said next to what FIFO says."""
+    staging = sql.Identifier(f"{target_schema}_staging")
+    marts = sql.Identifier(f"{target_schema}_marts")
+    with connection.connect() as conn:
+        rows = conn.execute(
+            sql.SQL(
+                "select f.order_id, f.symbol, f.order_time, legacy_parent.order_time, f.legacy_pnl_usd,"
+                " t.newest_lot_time, t.realized_pnl_usd"
+                " from {s}.stg_trading_bot__fills as f"
+                " join {m}.fct_trades as t using (order_id)"
+                " left join {s}.stg_trading_bot__fills as legacy_parent on f.legacy_parent_id = legacy_parent.order_id"
+                " where f.order_id = any(%s) order by f.symbol"
+            ).format(s=staging, m=marts),
+            (list(stories.values()),),
+        ).fetchall()
+    table = Table(title="The incident's sells: legacy matcher against FIFO")
+    for column in ("symbol", "sell time", "legacy lot", "legacy P&L", "FIFO lot", "FIFO P&L"):
+        table.add_column(column)
+    for _, symbol, sold, legacy_lot, legacy_pnl, fifo_lot, fifo_pnl in rows:
+        table.add_row(
+            str(symbol),
+            f"{sold:%Y-%m-%d %H:%M}",
+            f"{legacy_lot:%Y-%m-%d %H:%M}" if legacy_lot else "-",
+            _money(legacy_pnl),
+            f"{fifo_lot:%Y-%m-%d %H:%M}" if fifo_lot else "-",
+            _money(fifo_pnl),
+        )
+    console.print(table)
+
+
 def print_summary(console: Console, connection: Connection, target_schema: str) -> None:
     staging = sql.Identifier(f"{target_schema}_staging")
     marts = sql.Identifier(f"{target_schema}_marts")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import Warehouse, order
 from reference import Fill, compare, fifo, to_numeric
+from trades_warehouse import demo_data
 from trades_warehouse.synthetic import synthetic_rows
 
 
@@ -57,6 +58,36 @@ def test_generated_history_matches_reference(make_warehouse: Callable[[str], War
     (unmatched,) = warehouse.query("select count(*) from {marts}.fct_fifo_allocations where is_unmatched")[0]
     assert unmatched > 0, "the history should exercise oversells"
 
+
+def test_demo_data_matches_reference_and_tells_the_stories(make_warehouse: Callable[[str], Warehouse]) -> None:
+    rows = demo_data.generate_demo_rows()
+    warehouse = make_warehouse("demo")
+    warehouse.load(rows)
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    untrusted = {r["order_id"] for r in demo_data.untrusted_rows(demo_data.DEFAULT_END)}
+    fills = [
+        r for r in rows
+        if r["order_id"] not in untrusted and (r["status"] is None or str(r["status"]).strip().lower() in FILLED)
+    ]
+    assert compare(sql_allocations(warehouse), fifo(reference_fills(fills))) == []
+    (quarantined,) = warehouse.query("select count(*) from {staging}.trade_records_quarantine")[0]
+    assert quarantined == len(untrusted)
+    ids = demo_data.STORY_ORDER_IDS
+    stories = dict(
+        (row[0], row[1:])
+        for row in warehouse.query(
+            "select a.sell_order_id, a.buy_order_id, sum(a.pnl_usd) from {marts}.fct_fifo_allocations as a"
+            " where a.sell_order_id = any(%s) group by 1, 2",
+            ([ids["sapien_sell"], ids["avax_sell"], ids["pengu_sell"]],),
+        )
+    )
+    assert stories[ids["sapien_sell"]][0] == ids["sapien_buy"], "the buy two minutes before, not September's"
+    assert abs(stories[ids["avax_sell"]][1] - Decimal("-0.27")) < Decimal("0.01")
+    assert abs(stories[ids["pengu_sell"]][1] - Decimal("-0.97")) < Decimal("0.01")
+
+
+FILLED = {"filled", "done"}
 
 SAPIEN = [
     order("sep-buy", "buy", "2025-09-10T04:46:00Z", 213.1, 0.2349, symbol="SAPIEN-USD"),
