@@ -1,0 +1,172 @@
+"""Check the report's headline figures against a computation straight from the allocations.
+
+The report reads its headline from ``daily_pnl``; here the same figures are
+recomputed from ``fct_fifo_allocations`` (realized P&L, trades, wins, losses)
+and ``fct_trades`` (fees), over the same UTC days and the same ``as_of`` cut,
+without going through any reporting mart. Money is numeric on both sides, so
+it must agree exactly; the win rate to 1e-12.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import psycopg
+from psycopg import sql
+
+from trades_warehouse.database import Connection, ServerError
+from trades_warehouse.report import (
+    ReportData,
+    ReportError,
+    fetch_report_data,
+    latest_fill_date,
+    parse_report_date,
+)
+
+WIN_RATE_TOLERANCE = 1e-12
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    realized_pnl_usd: Decimal
+    fees_usd: Decimal
+    trades: int
+    wins: int
+    losses: int
+
+    @property
+    def win_rate(self) -> float | None:
+        return self.wins / self.trades if self.trades else None
+
+
+@dataclass(frozen=True)
+class Difference:
+    figure: str
+    report: object
+    recomputed: object
+
+    def __str__(self) -> str:
+        return f"{self.figure}: report says {self.report}, the allocations say {self.recomputed}"
+
+
+def recompute(connection: Connection, marts_schema: str, data: ReportData) -> Recomputed:
+    """Headline figures over ``data``'s window, from the allocations and the fills."""
+    start, end = data.window_start_time, data.window_end_time
+    # The marts stop at as_of (latest fill unless set): so does the check.
+    until = data.as_of if data.as_of is not None else end
+    m = sql.Identifier(marts_schema)
+    with connection.connect() as conn:
+        conn.read_only = True
+        per_sell = conn.execute(
+            sql.SQL(
+                "with sells as ("
+                "  select sell_order_id, sum(pnl_usd) as pnl"
+                "  from {}.fct_fifo_allocations"
+                "  where not is_unmatched and sell_time >= %(start)s and sell_time < %(end)s"
+                "    and sell_time <= %(until)s"
+                "  group by sell_order_id)"
+                " select coalesce(sum(pnl), 0), count(*), count(*) filter (where pnl > 0),"
+                "  count(*) filter (where pnl < 0) from sells"
+            ).format(m),
+            {"start": start, "end": end, "until": until},
+        ).fetchone()
+        fees = conn.execute(
+            sql.SQL(
+                "select coalesce(sum(fees_usd), 0) from {}.fct_trades"
+                " where order_time >= %(start)s and order_time < %(end)s and order_time <= %(until)s"
+            ).format(m),
+            {"start": start, "end": end, "until": until},
+        ).fetchone()
+    assert per_sell is not None and fees is not None
+    pnl, trades, wins, losses = per_sell
+    return Recomputed(
+        realized_pnl_usd=Decimal(str(pnl)),
+        fees_usd=Decimal(str(fees[0])),
+        trades=int(str(trades)),
+        wins=int(str(wins)),
+        losses=int(str(losses)),
+    )
+
+
+def compare(data: ReportData, recomputed: Recomputed) -> list[Difference]:
+    """Every headline figure where the report and the recomputation differ (empty: they agree)."""
+    h = data.headline
+    differences: list[Difference] = []
+    exact: list[tuple[str, object, object]] = [
+        ("realized P&L (USD)", h.realized_pnl_usd, recomputed.realized_pnl_usd),
+        ("fees (USD)", h.fees_usd, recomputed.fees_usd),
+        ("trades", h.trades, recomputed.trades),
+        ("wins", h.wins, recomputed.wins),
+        ("losses", h.losses, recomputed.losses),
+    ]
+    for figure, reported, actual in exact:
+        if reported != actual:
+            differences.append(Difference(figure, reported, actual))
+    if (h.win_rate is None) != (recomputed.win_rate is None) or (
+        h.win_rate is not None
+        and recomputed.win_rate is not None
+        and abs(h.win_rate - recomputed.win_rate) > WIN_RATE_TOLERANCE
+    ):
+        differences.append(Difference("win rate", h.win_rate, recomputed.win_rate))
+    # The report's own parts must add up to its headline.
+    daily_pnl = sum((d.realized_pnl_usd for d in data.daily), Decimal(0))
+    if daily_pnl != h.realized_pnl_usd:
+        differences.append(Difference("sum of the daily P&L bars", daily_pnl, h.realized_pnl_usd))
+    daily_trades = sum(d.trades for d in data.daily)
+    if daily_trades != h.trades:
+        differences.append(Difference("sum of the daily trade counts", daily_trades, h.trades))
+    return differences
+
+
+def verify_report_data(connection: Connection, marts_schema: str, data: ReportData) -> list[Difference]:
+    """Differences between ``data`` (what the report shows) and the allocations."""
+    return compare(data, recompute(connection, marts_schema, data))
+
+
+def verify_command(
+    connection: Connection,
+    target_schema: str,
+    report_date: str | None = None,
+    days: int = 30,
+) -> int:
+    """Recompute the report's headline for the date and window and compare; the CLI's exit code.
+
+    0 agree, 1 differences (each printed), 2 bad input, 3 database.
+    """
+    from rich.console import Console
+    from rich.markup import escape
+
+    console, errors = Console(), Console(stderr=True)
+    try:
+        day = parse_report_date(report_date)
+    except ValueError:
+        errors.print(f"[bold red]error:[/] --date must be YYYY-MM-DD, today or yesterday, not {report_date!r}")
+        return 2
+    if days < 1:
+        errors.print("[bold red]error:[/] --days must be at least 1")
+        return 2
+    marts, staging = f"{target_schema}_marts", f"{target_schema}_staging"
+    try:
+        if day is None:
+            day = latest_fill_date(connection, marts)
+            if day is None:
+                errors.print("[bold red]error:[/] no fills in the warehouse: give --date")
+                return 2
+        data = fetch_report_data(connection, marts, staging, day, days)
+        differences = verify_report_data(connection, marts, data)
+    except (ReportError, ServerError, psycopg.Error) as exc:
+        errors.print(f"[bold red]error:[/] {exc}")
+        return 3
+    window = f"{data.window_start.isoformat()} to {data.report_date.isoformat()}"
+    if differences:
+        errors.print(f"[bold red]verification failed[/] for {window}: {len(differences)} difference(s)")
+        for difference in differences:
+            errors.print(f"  [red]differs:[/] {escape(str(difference))}", highlight=False)
+        return 1
+    h = data.headline
+    console.print(
+        f"[green]verified[/] {window}: realized P&L {h.realized_pnl_usd} USD, fees {h.fees_usd} USD, "
+        f"{h.trades} trades, {h.wins} wins; the report agrees with the allocations"
+    )
+    return 0
