@@ -24,7 +24,7 @@ copies_per_order_id as (
 
 normalised as (
     select
-        order_id,
+        order_id::text as order_id,
         copy_number,
         copies_disagree,
         {{ normalise_symbol('symbol') }} as symbol,
@@ -38,7 +38,7 @@ normalised as (
         price as price_float,
         size as size_float,
         total_fees_usd as fees_float,
-        parent_id as legacy_parent_id,
+        parent_id::text as legacy_parent_id,
         pnl_usd as legacy_pnl_usd,
         realized_profit as legacy_realized_profit,
         cost_basis_usd as legacy_cost_basis_usd
