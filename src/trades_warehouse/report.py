@@ -281,12 +281,17 @@ def _int(value: object) -> int:
 
 
 def latest_fill_date(connection: Connection, marts_schema: str) -> date | None:
-    """The UTC day of the latest fill: the default report date."""
+    """The default report date: the UTC day where the marts end (``as_of``), else of the latest fill."""
     with connection.connect() as conn:
+        conn.read_only = True
         conn.execute("set time zone 'UTC'")
-        row = conn.execute(
-            sql.SQL("select max(order_time)::date from {}.fct_trades").format(sql.Identifier(marts_schema))
-        ).fetchone()
+        metrics = sql.Identifier(marts_schema, "performance_metrics")
+        exists = conn.execute("select to_regclass(%s)", (metrics.as_string(conn),)).fetchone()
+        if exists is not None and exists[0] is not None:
+            query = sql.SQL("select max(end_date) from {} where window_name = 'all'").format(metrics)
+        else:
+            query = sql.SQL("select max(order_time)::date from {}.fct_trades").format(sql.Identifier(marts_schema))
+        row = conn.execute(query).fetchone()
     if row is None or not isinstance(row[0], date):
         return None
     return row[0]
@@ -397,7 +402,10 @@ def _fetch(
         max_drawdown_pct=chosen.max_drawdown_pct if chosen else None,
     )
 
-    as_of_row = rows(sql.SQL("select max(as_of) from {}.fct_buy_lots").format(m))
+    # Where the marts' fixed windows (and daily_pnl's calendar) end: as_of, else the latest fill.
+    as_of_row = rows(
+        sql.SQL("select window_end_at from {}.performance_metrics where window_name = 'all'").format(m)
+    )
     as_of = as_of_row[0][0] if as_of_row else None
 
     start_time = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
@@ -635,9 +643,11 @@ def _ratio(value: float | None) -> str:
 
 
 def _size(value: Decimal | None) -> str:
+    """A base-unit quantity: at most 8 decimals, no trailing zeros."""
     if value is None:
         return "-"
-    return f"{value.normalize():f}" if value == value.to_integral() or abs(value) >= 1 else f"{value:.8f}"
+    rounded = value.quantize(Decimal("1e-8")).normalize()
+    return f"{rounded:f}"
 
 
 def _sign_colour(value: Decimal | float | None) -> str:

@@ -166,7 +166,7 @@ def verify_command(
         return 1
     h = data.headline
     console.print(
-        f"[green]verified[/] {window}: realized P&L {h.realized_pnl_usd} USD, fees {h.fees_usd} USD, "
+        f"[green]verified[/] {window}: realized P&L {h.realized_pnl_usd:,.2f} USD, fees {h.fees_usd:,.2f} USD, "
         f"{h.trades} trades, {h.wins} wins; the report agrees with the allocations"
     )
     return 0
