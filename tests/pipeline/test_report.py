@@ -138,6 +138,7 @@ def test_html_is_email_safe() -> None:
     assert "<link" not in lowered and "@import" not in lowered
     assert not re.search(r"\son[a-z]+\s*=", lowered), "no event handlers"
     assert "http://" not in lowered and "https://" not in lowered, "nothing fetched from the network"
+    assert "default-src 'none'" in html, "a browser opening the file runs nothing either"
     for table_id in ("headline", "performance", "best-symbols", "worst-symbols", "entry-triggers",
                      "exit-triggers", "sources", "open-lots", "allocation-health", "legacy-discrepancy"):
         assert f'id="{table_id}"' in html
