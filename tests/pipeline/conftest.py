@@ -26,12 +26,16 @@ def server() -> Iterator[database.Connection]:
     if external is not None:
         yield external
         return
-    os.environ["TRADES_STATE_DIR"] = str(project_dir() / ".state" / "pytest")
+    # A server of the tests' own, beside (never instead of) the demo's.
+    base = Path(os.environ.get("TRADES_STATE_DIR") or project_dir() / ".state")
+    os.environ["TRADES_STATE_DIR"] = str(base / "pytest")
+    already_running = database.embedded_status() is not None
     connection = database.start_embedded()
     try:
         yield connection
     finally:
-        database.stop_embedded()
+        if not already_running:
+            database.stop_embedded()
 
 
 @dataclass
