@@ -1,0 +1,116 @@
+-- Realized P&L, fees and trade counts per UTC day on a full calendar, from
+-- the first fill's day to the day of `as_of`: days without fills are rows of
+-- zeros, so that daily returns count every day. Equity at the start of a day
+-- is the starting equity plus all realized P&L before it; the daily return is
+-- the day's realized P&L over that equity (project variable
+-- `starting_equity_usd`).
+{{ config(grants=bi_read_grants(), post_hook=[grant_bi_read_schema_usage()]) }}
+
+with trades as (
+    select * from {{ ref('fct_trades') }}
+),
+
+windows as (
+    select * from {{ ref('report_windows') }}
+),
+
+history as (
+    select
+        start_date,
+        end_date,
+        window_end_at as as_of_at
+    from windows
+    where window_name = 'all'
+),
+
+calendar as (
+    -- Integer offsets rather than a timestamp series: no time zone can shift a day.
+    select history.start_date + day_offset as date_day
+    from history
+    cross join generate_series(0, history.end_date - history.start_date) as day_offset
+),
+
+fills_until_as_of as (
+    select
+        trades.*,
+        {{ utc_date('trades.order_time') }} as date_day,
+        -- A trade is a sell that closed inventory; a sell nothing covered
+        -- (unmatched) has no result and is counted in allocation_health.
+        trades.side = 'sell' and trades.matched_size > 0 as is_trade
+    from trades
+    inner join history on trades.order_time <= history.as_of_at
+),
+
+fills_per_day as (
+    select
+        date_day,
+        count(*) filter (where side = 'buy') as buys,
+        count(*) filter (where side = 'sell') as sells,
+        count(*) filter (where is_trade) as trades,
+        count(*) filter (where is_trade and realized_pnl_usd > 0) as wins,
+        count(*) filter (where is_trade and realized_pnl_usd < 0) as losses,
+        count(*) filter (where is_trade and realized_pnl_usd = 0) as breakevens,
+        sum(realized_pnl_usd) filter (where side = 'sell') as realized_pnl_usd,
+        sum(realized_pnl_usd) filter (where is_trade and realized_pnl_usd > 0) as gross_profit_usd,
+        sum(realized_pnl_usd) filter (where is_trade and realized_pnl_usd < 0) as gross_loss_usd,
+        sum(fees_usd) as fees_usd,
+        sum(notional_usd) filter (where side = 'buy') as bought_usd,
+        sum(notional_usd) filter (where side = 'sell') as sold_usd
+    from fills_until_as_of
+    group by date_day
+),
+
+days as (
+    select
+        calendar.date_day,
+        coalesce(fills_per_day.buys, 0) as buys,
+        coalesce(fills_per_day.sells, 0) as sells,
+        coalesce(fills_per_day.trades, 0) as trades,
+        coalesce(fills_per_day.wins, 0) as wins,
+        coalesce(fills_per_day.losses, 0) as losses,
+        coalesce(fills_per_day.breakevens, 0) as breakevens,
+        coalesce(fills_per_day.realized_pnl_usd, 0) as realized_pnl_usd,
+        coalesce(fills_per_day.gross_profit_usd, 0) as gross_profit_usd,
+        coalesce(fills_per_day.gross_loss_usd, 0) as gross_loss_usd,
+        coalesce(fills_per_day.fees_usd, 0) as fees_usd,
+        coalesce(fills_per_day.bought_usd, 0) as bought_usd,
+        coalesce(fills_per_day.sold_usd, 0) as sold_usd
+    from calendar
+    left join fills_per_day on calendar.date_day = fills_per_day.date_day
+),
+
+with_equity as (
+    select
+        *,
+        {{ starting_equity() }}
+        + coalesce(sum(realized_pnl_usd) over days_before, 0) as equity_start_usd
+    from days
+    window days_before as (order by date_day rows between unbounded preceding and 1 preceding)
+),
+
+final as (
+    select
+        date_day,
+        buys,
+        sells,
+        trades,
+        wins,
+        losses,
+        breakevens,
+        realized_pnl_usd,
+        gross_profit_usd,
+        gross_loss_usd,
+        fees_usd,
+        bought_usd,
+        sold_usd,
+        equity_start_usd,
+        equity_start_usd + realized_pnl_usd as equity_end_usd,
+        -- A return on no or negative equity means nothing: null, and the
+        -- daily ratios leave such days out rather than fail or flip sign.
+        -- trim_scale drops the trailing zeros of numeric division (0.1, not
+        -- 0.10000000000000000000); the value is unchanged.
+        case when equity_start_usd > 0 then trim_scale(realized_pnl_usd / equity_start_usd) end as daily_return
+    from with_equity
+)
+
+select * from final

@@ -1,0 +1,234 @@
+"""The reporting marts against an independent pandas/numpy computation of the same trades.
+
+The only thing read from the warehouse is what the metrics are computed from:
+each sell's realized P&L out of the FIFO allocations (themselves checked
+against the Python reference in test_fifo) and the fill times that bound the
+windows. Everything else (calendar, windows, returns, Sharpe, Sortino,
+drawdown, win rate, profit factor) is computed here from the definitions in
+issue 5, with no SQL, and must equal performance_metrics to 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import Warehouse, order
+from trades_warehouse.demo_data import generate_demo_rows
+
+TOLERANCE = 1e-9
+STARTING_EQUITY = 10_000.0  # the project default of starting_equity_usd
+WINDOWS: dict[str, int | None] = {"1d": 1, "7d": 7, "30d": 30, "all": None}
+REPORTING_MARTS = (
+    "report_windows", "daily_pnl", "equity_curve", "drawdowns", "performance_metrics",
+)
+
+
+# --- the independent computation ---------------------------------------------------
+
+
+def trades_of(warehouse: Warehouse) -> pd.DataFrame:
+    """One row per sell that closed inventory: its time, order id and realized P&L."""
+    rows = warehouse.query(
+        "select sell_order_id, sell_time, sum(pnl_usd) from {marts}.fct_fifo_allocations"
+        " where not is_unmatched group by sell_order_id, sell_time"
+    )
+    frame = pd.DataFrame(rows, columns=["sell_order_id", "sell_time", "pnl"])
+    frame["pnl"] = frame["pnl"].astype(float)
+    frame["sell_time"] = pd.to_datetime(frame["sell_time"], utc=True)
+    return frame.sort_values(["sell_time", "sell_order_id"], ignore_index=True)
+
+
+def fill_bounds(warehouse: Warehouse) -> tuple[datetime | None, datetime | None]:
+    ((first, last),) = warehouse.query("select min(order_time), max(order_time) from {staging}.stg_trading_bot__fills")
+    return first, last
+
+
+def expected_metrics(
+    trades: pd.DataFrame, first_fill: datetime, as_of: datetime, *, starting_equity: float = STARTING_EQUITY,
+    risk_free_rate: float = 0.0,
+) -> dict[str, dict[str, float | None]]:
+    """Every window's figures, straight from the definitions."""
+    end_day = as_of.astimezone(UTC).date()
+    first_day = first_fill.astimezone(UTC).date()
+    trades = trades[trades["sell_time"] <= pd.Timestamp(as_of)]
+    day_of_trade = trades["sell_time"].dt.tz_convert("UTC").dt.date
+    pnl_per_day = trades.groupby(day_of_trade)["pnl"].sum()
+    calendar = pd.Index([first_day + timedelta(days=n) for n in range((end_day - first_day).days + 1)])
+    daily_pnl = pnl_per_day.reindex(calendar, fill_value=0.0)
+    equity_at_start = starting_equity + daily_pnl.cumsum().shift(1, fill_value=0.0)
+    daily_return = daily_pnl / equity_at_start
+    daily_rf = (1 + risk_free_rate) ** (1 / 365) - 1
+
+    result: dict[str, dict[str, float | None]] = {}
+    for name, days in WINDOWS.items():
+        start_day = first_day if days is None else max(end_day - timedelta(days=days - 1), first_day)
+        start_at = pd.Timestamp(datetime.combine(start_day, datetime.min.time(), UTC))
+        r = daily_return[[d >= start_day for d in calendar]].to_numpy() - daily_rf
+        in_window = trades[trades["sell_time"] >= start_at]
+        pnl = in_window["pnl"].to_numpy()
+
+        std = r.std(ddof=1) if len(r) > 1 else math.nan
+        downside = math.sqrt(np.sum(np.minimum(r, 0.0) ** 2) / len(r))
+        trade_std = pnl.std(ddof=1) if len(pnl) > 1 else math.nan
+        wins, losses = pnl[pnl > 0], pnl[pnl < 0]
+
+        opening = starting_equity + trades.loc[trades["sell_time"] < start_at, "pnl"].sum()
+        equity = np.concatenate([[opening], opening + np.cumsum(pnl)])
+        peak = np.maximum.accumulate(equity)
+        result[name] = {
+            "trades": float(len(pnl)),
+            "realized_pnl_usd": float(pnl.sum()),
+            "sharpe_daily": _ratio(r.mean(), std) * math.sqrt(365) if _ratio(r.mean(), std) is not None else None,
+            "sortino_daily": (
+                _ratio(r.mean(), downside) * math.sqrt(365) if _ratio(r.mean(), downside) is not None else None
+            ),
+            "sharpe_per_trade": _ratio(pnl.mean() if len(pnl) else math.nan, trade_std),
+            "max_drawdown_usd": float((equity - peak).min()),
+            "max_drawdown_pct": float(((equity - peak) / peak).min()),
+            "win_rate": _ratio(len(wins), len(pnl)),
+            "profit_factor": _ratio(wins.sum(), -losses.sum()),
+        }
+    return result
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    """Null, not a division error, where the figure is undefined."""
+    if math.isnan(numerator) or math.isnan(denominator) or denominator == 0:
+        return None
+    return float(numerator / denominator)
+
+
+METRIC_COLUMNS = ("trades", "realized_pnl_usd", "sharpe_daily", "sortino_daily", "sharpe_per_trade",
+                  "max_drawdown_usd", "max_drawdown_pct", "win_rate", "profit_factor")
+
+
+def sql_metrics(warehouse: Warehouse) -> dict[str, dict[str, float | None]]:
+    rows = warehouse.query(f"select window_name, {', '.join(METRIC_COLUMNS)} from {{marts}}.performance_metrics")
+    return {
+        row[0]: {c: None if v is None else float(v) for c, v in zip(METRIC_COLUMNS, row[1:])} for row in rows
+    }
+
+
+def assert_metrics_equal(
+    actual: Mapping[str, Mapping[str, float | None]], expected: Mapping[str, Mapping[str, float | None]]
+) -> None:
+    problems = []
+    for window, figures in expected.items():
+        for name, value in figures.items():
+            got = actual[window][name]
+            if value is None or got is None:
+                if value is not got:
+                    problems.append(f"{window}.{name}: sql {got} expected {value}")
+            elif abs(got - value) > TOLERANCE:
+                problems.append(f"{window}.{name}: sql {got!r} expected {value!r} (diff {got - value:.3g})")
+    assert problems == [], "\n".join(problems)
+
+
+# --- warehouses ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
+    warehouse = make_warehouse("metrics_demo")
+    warehouse.load(generate_demo_rows())
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    return warehouse
+
+
+# Two days of fills: the first trade loses (so the peak is the starting equity,
+# before any trade), two sells share one timestamp, one sell is partly an
+# oversell, and the last day holds a single trade.
+EDGE_ROWS = [
+    order("b1", "buy", "2025-03-01T09:00:00Z", 10, 100, fees=1.0),
+    order("s1", "sell", "2025-03-01T10:00:00Z", 4, 90, fees=0.4),
+    order("s2", "sell", "2025-03-01T12:00:00Z", 3, 120, fees=0.3),
+    order("s3", "sell", "2025-03-01T12:00:00Z", 3, 80, fees=0.3),
+    order("b2", "buy", "2025-03-03T09:00:00Z", 5, 50, symbol="SOL-USD"),
+    order("s4", "sell", "2025-03-03T11:00:00Z", 6, 55, symbol="SOL-USD"),
+    order("b3", "buy", "2025-03-05T10:00:00Z", 1, 58, symbol="SOL-USD"),
+    order("s5", "sell", "2025-03-05T11:00:00Z", 1, 60, symbol="SOL-USD"),
+]
+
+
+@pytest.fixture(scope="module")
+def edge(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
+    warehouse = make_warehouse("metrics_edge")
+    warehouse.load(EDGE_ROWS)
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    return warehouse
+
+
+# --- tests ---------------------------------------------------------------------------
+
+
+def test_demo_metrics_match_pandas(demo: Warehouse) -> None:
+    first, last = fill_bounds(demo)
+    assert first is not None and last is not None
+    expected = expected_metrics(trades_of(demo), first, last)
+    assert expected["all"]["trades"] > 1000 and expected["7d"]["sharpe_daily"] is not None
+    assert_metrics_equal(sql_metrics(demo), expected)
+
+
+def test_edge_history_metrics_match_pandas(edge: Warehouse) -> None:
+    first, last = fill_bounds(edge)
+    assert first is not None and last is not None
+    expected = expected_metrics(trades_of(edge), first, last)
+    assert_metrics_equal(sql_metrics(edge), expected)
+    # The first trade lost: the drawdown is measured from the starting equity.
+    assert expected["all"]["max_drawdown_usd"] is not None and expected["all"]["max_drawdown_usd"] < 0
+    # 1d: the last day has one trade and one day: no deviation of any kind.
+    one_day = sql_metrics(edge)["1d"]
+    assert one_day["trades"] == 1 and one_day["sharpe_daily"] is None and one_day["sharpe_per_trade"] is None
+
+
+def test_equal_timestamps_stay_separate_points(edge: Warehouse) -> None:
+    rows = edge.query(
+        "select sell_order_id, realized_pnl_usd, equity_usd from {marts}.equity_curve order by trade_seq"
+    )
+    ids = [r[0] for r in rows]
+    assert ids[:3] == ["s1", "s2", "s3"]
+    assert len({r[2] for r in rows[1:3]}) == 2, "sells at one timestamp must not share one cumulative value"
+    assert all(r[2] == 10_000 + sum(x[1] for x in rows[: n + 1]) for n, r in enumerate(rows))
+
+
+def test_risk_free_rate_variable(make_warehouse: Callable[[str], Warehouse]) -> None:
+    warehouse = make_warehouse("metrics_rf")
+    warehouse.load(EDGE_ROWS)
+    outcome = warehouse.build(dbt_vars={"risk_free_rate": 0.05})
+    assert outcome.success, outcome.failures
+    first, last = fill_bounds(warehouse)
+    assert first is not None and last is not None
+    expected = expected_metrics(trades_of(warehouse), first, last, risk_free_rate=0.05)
+    assert_metrics_equal(sql_metrics(warehouse), expected)
+
+
+def test_every_mart_builds_on_an_empty_source(make_warehouse: Callable[[str], Warehouse]) -> None:
+    warehouse = make_warehouse("metrics_empty")
+    warehouse.load([])
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    for mart in REPORTING_MARTS:
+        warehouse.query(f"select count(*) from {{marts}}.{mart}")
+    rows = warehouse.query(
+        "select window_name, trades, realized_pnl_usd, sharpe_daily, sortino_daily, sharpe_per_trade, win_rate,"
+        " profit_factor, max_drawdown_usd from {marts}.performance_metrics order by window_order"
+    )
+    assert [r[0] for r in rows] == ["1d", "7d", "30d", "all"]
+    assert all(r[1] == 0 and r[2] == 0 and r[3:8] == (None,) * 5 and r[8] == 0 for r in rows), rows
+    assert warehouse.query("select count(*) from {marts}.daily_pnl") == [(0,)]
+
+
+def test_daily_calendar_has_every_day(edge: Warehouse) -> None:
+    days = [r[0] for r in edge.query("select date_day from {marts}.daily_pnl order by date_day")]
+    assert days == [date(2025, 3, 1) + timedelta(days=n) for n in range(5)]
+    zero_days = edge.query("select count(*) from {marts}.daily_pnl where trades = 0 and realized_pnl_usd = 0")
+    assert zero_days == [(2,)]
+
