@@ -453,7 +453,10 @@ def _fetch(
     worst = tuple(r for r in reversed(by_symbol[-TOP_SYMBOLS:]) if r.realized_pnl_usd < 0)
 
     triggers = tuple(
-        TriggerResult(str(role), str(trig), bool(inferred), _int(n), _int(w), _int(lo), _int(be), _dec(pnl))
+        TriggerResult(
+            str(role), "(none)" if trig is None else str(trig), bool(inferred), _int(n), _int(w), _int(lo), _int(be),
+            _dec(pnl),
+        )
         for role, trig, inferred, n, w, lo, be, pnl in rows(
             sql.SQL(
                 "select trigger_role, trigger_name, is_inferred, orders, wins, losses, breakevens,"
@@ -462,7 +465,7 @@ def _fetch(
         )
     )
     sources = tuple(
-        SourceResult(str(src), _int(b), _int(se), _dec(pnl))
+        SourceResult("(none)" if src is None else str(src), _int(b), _int(se), _dec(pnl))
         for src, b, se, pnl in rows(
             sql.SQL(
                 "select source, buys, sells, realized_pnl_usd from {}.source_performance"
