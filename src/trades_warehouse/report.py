@@ -2,7 +2,7 @@
 
 Three layers, each usable alone:
 
-* ``fetch_report_data`` reads the marts (and the staging quarantine) into a
+* ``fetch_report_data`` reads the marts (nothing else) into a
   ``ReportData`` of plain dataclasses; nothing is computed here that a mart
   already defines.
 * ``render`` turns a ``ReportData`` into ``(html, text)``: a pure function
@@ -50,10 +50,9 @@ REQUIRED_RELATIONS: tuple[tuple[str, str], ...] = (
     ("marts", "performance_metrics"),
     ("marts", "trigger_performance"),
     ("marts", "source_performance"),
-    ("marts", "legacy_pnl_discrepancy"),
+    ("marts", "legacy_pnl_discrepancy_by_symbol"),
     ("marts", "allocation_health"),
     ("marts", "fct_buy_lots"),
-    ("staging", "trade_records_quarantine"),
 )
 
 
@@ -170,21 +169,34 @@ class OpenPosition:
 
 @dataclass(frozen=True)
 class CountAmount:
-    """A labelled count with an optional amount (age buckets, quarantine reasons)."""
+    """One line of allocation_health: a labelled count with its size and amount when they apply."""
 
     label: str
     count: int
     amount_usd: Decimal | None = None
+    size: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class AllocationHealth:
-    unmatched_sells: int
-    unmatched_size: Decimal
-    unmatched_proceeds_usd: Decimal
-    old_lot_sells: int
-    open_lots_by_age: tuple[CountAmount, ...]
+    """allocation_health, check by check; sizes are per symbol (base units do not add up)."""
+
+    unmatched_by_symbol: tuple[CountAmount, ...]  # amount: proceeds of the unmatched size
+    old_lot_by_symbol: tuple[CountAmount, ...]  # amount: cost basis drawn from old lots
+    open_lots_by_age: tuple[CountAmount, ...]  # amount: open cost basis
     quarantine_by_reason: tuple[CountAmount, ...]
+
+    @property
+    def unmatched_sells(self) -> int:
+        return sum(item.count for item in self.unmatched_by_symbol)
+
+    @property
+    def unmatched_proceeds_usd(self) -> Decimal:
+        return sum((item.amount_usd or Decimal(0) for item in self.unmatched_by_symbol), Decimal(0))
+
+    @property
+    def old_lot_sells(self) -> int:
+        return sum(item.count for item in self.old_lot_by_symbol)
 
     @property
     def quarantined_rows(self) -> int:
@@ -193,14 +205,17 @@ class AllocationHealth:
 
 @dataclass(frozen=True)
 class LegacyDiscrepancy:
-    """Legacy realized P&L beside FIFO's, per symbol."""
+    """legacy_pnl_discrepancy_by_symbol: the bot's own P&L beside FIFO's, per symbol."""
 
     symbol: str
-    sells: int
+    sells_with_legacy_pnl: int
+    sells_with_discrepancy: int
+    sells_with_exhausted_parent: int
     legacy_pnl_usd: Decimal
     fifo_pnl_usd: Decimal
     difference_usd: Decimal
-    exhausted_parent_sells: int
+    worst_sell_order_id: str | None
+    worst_difference_usd: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -306,6 +321,8 @@ def fetch_report_data(
 ) -> ReportData:
     """Everything the report shows, read from the marts for the window ending on ``report_date``.
 
+    ``staging_schema`` is only checked for relations listed as staging in
+    REQUIRED_RELATIONS (none today: quarantine counts come from allocation_health).
     Raises MissingMartError when a mart is not built, ReportError when a mart
     lacks an expected column, ServerError when the database cannot be reached.
     """
@@ -313,7 +330,6 @@ def fetch_report_data(
         raise ValueError("lookback_days must be at least 1")
     start_day = report_date - timedelta(days=lookback_days - 1)
     m = sql.Identifier(marts_schema)
-    s = sql.Identifier(staging_schema)
     with connection.connect() as conn:
         conn.read_only = True
         conn.execute("set time zone 'UTC'")
@@ -324,7 +340,7 @@ def fetch_report_data(
                 + " (run `trades-warehouse build`)"
             )
         try:
-            return _fetch(conn, m, s, report_date, start_day, lookback_days)
+            return _fetch(conn, m, report_date, start_day, lookback_days)
         except (psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedTable) as exc:
             raise ReportError(f"a mart does not have the shape the report expects: {exc}".strip()) from exc
 
@@ -332,7 +348,6 @@ def fetch_report_data(
 def _fetch(
     conn: Conn,
     m: sql.Identifier,
-    s: sql.Identifier,
     report_date: date,
     start_day: date,
     lookback_days: int,
@@ -484,15 +499,27 @@ def _fetch(
         OpenPosition(str(sym), _int(n), _dec(size), _dec(cost), oldest) for sym, n, size, cost, oldest in open_rows
     )
 
-    health = _fetch_health(rows, m, s)
+    health = _fetch_health(rows, m)
 
+    # Only symbols whose legacy columns still hold data: the section disappears once they are gone.
     legacy = tuple(
-        LegacyDiscrepancy(str(sym), _int(n), _dec(lp), _dec(fp), _dec(diff), _int(ex))
-        for sym, n, lp, fp, diff, ex in rows(
+        LegacyDiscrepancy(
+            symbol=str(r[0]),
+            sells_with_legacy_pnl=_int(r[1]),
+            sells_with_discrepancy=_int(r[2]),
+            sells_with_exhausted_parent=_int(r[3]),
+            legacy_pnl_usd=_dec(r[4]),
+            fifo_pnl_usd=_dec(r[5]),
+            difference_usd=_dec(r[6]),
+            worst_sell_order_id=None if r[7] is None else str(r[7]),
+            worst_difference_usd=_opt_dec(r[8]),
+        )
+        for r in rows(
             sql.SQL(
-                "select symbol, count(*), sum(legacy_pnl_usd), sum(fifo_pnl_usd), sum(difference_usd),"
-                " count(*) filter (where legacy_parent_exhausted) from {}.legacy_pnl_discrepancy"
-                " where legacy_pnl_usd is not null group by symbol order by abs(sum(difference_usd)) desc"
+                "select symbol, sells_with_legacy_pnl, sells_with_discrepancy, sells_with_exhausted_parent,"
+                " legacy_pnl_usd, fifo_pnl_usd, difference_usd, worst_sell_order_id, worst_difference_usd"
+                " from {}.legacy_pnl_discrepancy_by_symbol where sells_with_legacy_pnl > 0"
+                " order by abs_difference_usd desc nulls last, symbol"
             ).format(m)
         )
     )
@@ -518,41 +545,27 @@ def _fetch(
     )
 
 
-def _fetch_health(rows: Any, m: sql.Identifier, s: sql.Identifier) -> AllocationHealth:
-    health = rows(
+HEALTH_CHECKS = ("unmatched_sells", "old_lot_sells", "open_lots_by_age", "quarantined_rows")
+AGE_BUCKET_ORDER = {"0-1d": 0, "1-7d": 1, "7-30d": 2, "30d+": 3}
+
+
+def _fetch_health(rows: Any, m: sql.Identifier) -> AllocationHealth:
+    checks: dict[str, list[CountAmount]] = {name: [] for name in HEALTH_CHECKS}
+    for check, category, items, size, amount in rows(
         sql.SQL(
-            "select unmatched_sells, unmatched_size, unmatched_proceeds_usd, old_lot_sells"
-            " from {}.allocation_health"
+            "select check_name, category, items, size, amount_usd from {}.allocation_health"
+            " order by check_name, items desc, category"
         ).format(m)
-    )
-    first = health[0] if health else (0, 0, 0, 0)
-    ages = tuple(
-        CountAmount(str(bucket), _int(n), _dec(cost))
-        for bucket, n, cost in rows(
-            sql.SQL(
-                "select case when age < interval '1 day' then '< 1 day'"
-                " when age < interval '7 days' then '1-7 days'"
-                " when age < interval '30 days' then '7-30 days' else '30+ days' end as bucket,"
-                " count(*), sum(open_cost_basis_usd) from {}.fct_buy_lots where is_open"
-                " group by 1 order by min(age)"
-            ).format(m)
-        )
-    )
-    quarantine = tuple(
-        CountAmount(str(reason), _int(n))
-        for reason, n in rows(
-            sql.SQL(
-                "select reason, count(*) from {}.trade_records_quarantine group by reason order by 2 desc, 1"
-            ).format(s)
-        )
-    )
+    ):
+        if check in checks:
+            label = "(none)" if category is None else str(category)
+            checks[check].append(CountAmount(label, _int(items), _opt_dec(amount), _opt_dec(size)))
+    ages = sorted(checks["open_lots_by_age"], key=lambda item: AGE_BUCKET_ORDER.get(item.label, len(AGE_BUCKET_ORDER)))
     return AllocationHealth(
-        unmatched_sells=_int(first[0]),
-        unmatched_size=_dec(first[1]),
-        unmatched_proceeds_usd=_dec(first[2]),
-        old_lot_sells=_int(first[3]),
-        open_lots_by_age=ages,
-        quarantine_by_reason=quarantine,
+        unmatched_by_symbol=tuple(checks["unmatched_sells"]),
+        old_lot_by_symbol=tuple(checks["old_lot_sells"]),
+        open_lots_by_age=tuple(ages),
+        quarantine_by_reason=tuple(checks["quarantined_rows"]),
     )
 
 

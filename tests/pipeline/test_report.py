@@ -88,14 +88,16 @@ def sample_data(hostile: str = HOSTILE) -> ReportData:
         open_lots_total=2,
         open_cost_basis_total_usd=Decimal("25"),
         health=AllocationHealth(
-            unmatched_sells=1,
-            unmatched_size=Decimal("0.3"),
-            unmatched_proceeds_usd=Decimal("9.1"),
-            old_lot_sells=4,
-            open_lots_by_age=(CountAmount("< 1 day", 2, Decimal("25")),),
+            unmatched_by_symbol=(CountAmount(hostile, 1, Decimal("9.1"), Decimal("0.3")),),
+            old_lot_by_symbol=(CountAmount("AVAX-USD", 4, Decimal("120"), Decimal("4")),),
+            open_lots_by_age=(CountAmount("0-1d", 2, Decimal("25")),),
             quarantine_by_reason=(CountAmount(hostile, 3),),
         ),
-        legacy=(LegacyDiscrepancy(hostile, 3, Decimal("350.1"), Decimal("0.12"), Decimal("349.98"), 2),),
+        legacy=(
+            LegacyDiscrepancy(
+                hostile, 3, 3, 2, Decimal("350.1"), Decimal("0.12"), Decimal("349.98"), hostile, Decimal("300")
+            ),
+        ),
     )
 
 
