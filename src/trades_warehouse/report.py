@@ -646,8 +646,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 def _money(value: Decimal | float | None, signed: bool = False) -> str:
     if value is None:
         return "-"
-    text = f"{Decimal(str(value)):+,.2f}" if signed else f"{Decimal(str(value)):,.2f}"
-    return text
+    amount = Decimal(str(value))
+    return f"{amount:+,.2f}" if signed and amount.quantize(Decimal("0.01")) != 0 else f"{amount:,.2f}"
 
 
 def _pct(value: float | None) -> str:

@@ -355,3 +355,16 @@ def test_verify_catches_a_wrong_mart(demo_warehouse: Warehouse) -> None:
         data, headline=dataclasses.replace(data.headline, fees_usd=data.headline.fees_usd + Decimal("0.000001"))
     )
     assert [d.figure for d in verify.verify_report_data(connection, marts, wrong)] == ["fees (USD)"]
+
+
+@needs_reporting_marts
+def test_report_and_verify_on_an_empty_source(make_warehouse: Callable[[str], Warehouse], tmp_path: Path) -> None:
+    warehouse = make_warehouse("report_empty")
+    warehouse.load([])
+    assert warehouse.build().success
+    schema = warehouse.target_schema
+    assert report.report_command(warehouse.connection, schema, None, 30, tmp_path) == 2, "no fills: no default date"
+    assert report.report_command(warehouse.connection, schema, "2025-12-03", 30, tmp_path) == 0
+    text = (tmp_path / "daily_report_2025-12-03.txt").read_text()
+    assert "Trades (sells):  0 (0 wins, 0 losses)" in text and "Win rate:        -" in text
+    assert verify.verify_command(warehouse.connection, schema, "2025-12-03", 30) == 0
