@@ -1,0 +1,117 @@
+-- What a reviewer of the FIFO results should look at, in one long table for
+-- a dashboard tile per check: sells inventory could not cover (per symbol),
+-- sells drawing on lots older than `old_lot_gap_hours` (per symbol), open
+-- lots by age, and quarantined raw rows by reason. Sizes are only summed
+-- within one symbol: base units of different products do not add up.
+{{ config(grants=bi_read_grants(), post_hook=[grant_bi_read_schema_usage()]) }}
+
+with windows as (
+    select * from {{ ref('report_windows') }}
+),
+
+allocations as (
+    select * from {{ ref('fct_fifo_allocations') }}
+),
+
+lots as (
+    select * from {{ ref('fct_buy_lots') }}
+),
+
+quarantine as (
+    select * from {{ ref('trade_records_quarantine') }}
+),
+
+history as (
+    select window_end_at as as_of_at
+    from windows
+    where window_name = 'all'
+),
+
+allocations_until_as_of as (
+    select allocations.*
+    from allocations
+    inner join history on allocations.sell_time <= history.as_of_at
+),
+
+unmatched_sells as (
+    select
+        'unmatched_sells' as check_name,
+        symbol as category,
+        count(distinct sell_order_id) as items,
+        sum(allocated_size) as size,
+        sum(proceeds_usd) as amount_usd
+    from allocations_until_as_of
+    where is_unmatched
+    group by symbol
+),
+
+old_lot_sells as (
+    select
+        'old_lot_sells' as check_name,
+        symbol as category,
+        count(distinct sell_order_id) as items,
+        sum(allocated_size) as size,
+        sum(cost_basis_usd) as amount_usd
+    from allocations_until_as_of
+    where not is_unmatched and holding_time > interval '1 hour' * {{ var('old_lot_gap_hours') }}
+    group by symbol
+),
+
+open_lots_aged as (
+    select
+        *,
+        case
+            when age < interval '1 day' then '0-1d'
+            when age < interval '7 days' then '1-7d'
+            when age < interval '30 days' then '7-30d'
+            else '30d+'
+        end as age_bucket
+    from lots
+    where is_open
+),
+
+open_lots_by_age as (
+    select
+        'open_lots_by_age' as check_name,
+        age_bucket as category,
+        count(*) as items,
+        null::numeric as size,
+        sum(open_cost_basis_usd) as amount_usd
+    from open_lots_aged
+    group by age_bucket
+),
+
+quarantined_rows as (
+    select
+        'quarantined_rows' as check_name,
+        reason as category,
+        count(*) as items,
+        null::numeric as size,
+        null::numeric as amount_usd
+    from quarantine
+    group by reason
+),
+
+checks as (
+    select * from unmatched_sells
+    union all
+    select * from old_lot_sells
+    union all
+    select * from open_lots_by_age
+    union all
+    select * from quarantined_rows
+),
+
+final as (
+    select
+        checks.check_name,
+        checks.category,
+        checks.items,
+        checks.size,
+        checks.amount_usd,
+        history.as_of_at as as_of
+    from checks
+    cross join history
+)
+
+select * from final

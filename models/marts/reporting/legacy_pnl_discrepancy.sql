@@ -1,0 +1,127 @@
+-- The legacy-P&L detector: per sell fill, the bot's own realized_profit /
+-- pnl_usd and parent lot beside the FIFO result. The legacy matcher priced
+-- every sell against a parent lot whatever earlier sells had already taken
+-- from it; legacy_parent_exhausted flags sells whose parent was used up by
+-- earlier sells (FIFO order) before this one, the incident's signature.
+-- Legacy columns are floats written by a broken matcher: they are read as
+-- numeric here only to be compared, never trusted.
+{{ config(grants=bi_read_grants(), post_hook=[grant_bi_read_schema_usage()]) }}
+
+with fills as (
+    select * from {{ ref('stg_trading_bot__fills') }}
+),
+
+trades as (
+    select * from {{ ref('fct_trades') }}
+),
+
+allocations as (
+    select * from {{ ref('fct_fifo_allocations') }}
+),
+
+sells as (
+    select
+        fills.order_id as sell_order_id,
+        fills.symbol,
+        fills.order_time as sell_time,
+        fills.size as sell_size,
+        fills.legacy_parent_id,
+        fills.legacy_realized_profit::numeric as legacy_realized_profit_usd,
+        fills.legacy_pnl_usd::numeric as legacy_pnl_usd,
+        trades.matched_size,
+        trades.unmatched_size,
+        trades.realized_pnl_usd as fifo_pnl_usd
+    from fills
+    inner join trades on fills.order_id = trades.order_id
+    where fills.side = 'sell'
+),
+
+fifo_lots_per_sell as (
+    select
+        sell_order_id,
+        string_agg(buy_order_id, ',' order by buy_time, buy_order_id) as fifo_buy_order_ids,
+        min(buy_time) as oldest_fifo_lot_time
+    from allocations
+    where not is_unmatched
+    group by sell_order_id
+),
+
+legacy_parents as (
+    select
+        order_id as parent_order_id,
+        side as parent_side,
+        order_time as parent_time,
+        size as parent_size
+    from fills
+),
+
+parent_use_before_sell as (
+    -- What sells earlier in FIFO order (time, then order id) took from the
+    -- legacy parent before this sell came.
+    select
+        sells.sell_order_id,
+        sum(allocations.allocated_size) as parent_used_before
+    from sells
+    inner join allocations
+        on
+            sells.legacy_parent_id = allocations.buy_order_id
+            and (sells.sell_time, sells.sell_order_id) > (allocations.sell_time, allocations.sell_order_id)
+    group by sells.sell_order_id
+),
+
+compared as (
+    select
+        sells.*,
+        coalesce(sells.legacy_realized_profit_usd, sells.legacy_pnl_usd) as legacy_result_usd,
+        fifo_lots_per_sell.fifo_buy_order_ids,
+        fifo_lots_per_sell.oldest_fifo_lot_time,
+        legacy_parents.parent_order_id is not null as legacy_parent_found,
+        legacy_parents.parent_time as legacy_parent_time,
+        legacy_parents.parent_size as legacy_parent_size,
+        legacy_parents.parent_size - coalesce(parent_use_before_sell.parent_used_before, 0)
+            as legacy_parent_remaining_before_sell,
+        legacy_parents.parent_side = 'buy' as legacy_parent_is_buy
+    from sells
+    left join fifo_lots_per_sell on sells.sell_order_id = fifo_lots_per_sell.sell_order_id
+    left join legacy_parents on sells.legacy_parent_id = legacy_parents.parent_order_id
+    left join parent_use_before_sell on sells.sell_order_id = parent_use_before_sell.sell_order_id
+),
+
+final as (
+    select
+        sell_order_id,
+        symbol,
+        sell_time,
+        sell_size,
+        matched_size,
+        unmatched_size,
+        legacy_parent_id,
+        legacy_parent_found,
+        legacy_parent_time,
+        legacy_parent_size,
+        legacy_parent_remaining_before_sell,
+        legacy_realized_profit_usd,
+        legacy_pnl_usd,
+        legacy_result_usd,
+        fifo_pnl_usd,
+        fifo_buy_order_ids,
+        oldest_fifo_lot_time,
+        legacy_result_usd - fifo_pnl_usd as difference_usd,
+        abs(legacy_result_usd - fifo_pnl_usd) as abs_difference_usd,
+        trim_scale(legacy_result_usd / nullif(fifo_pnl_usd, 0)) as legacy_to_fifo_ratio,
+        -- More than a cent apart: rounding of the bot's floats is not a discrepancy.
+        coalesce(abs(legacy_result_usd - fifo_pnl_usd) > 0.01, false) as has_discrepancy,
+        coalesce(
+            legacy_parent_is_buy and legacy_parent_remaining_before_sell < {{ var('fifo_dust') }}, false
+        ) as legacy_parent_exhausted,
+        coalesce(legacy_parent_time > sell_time, false) as legacy_parent_after_sell,
+        legacy_parent_id is not null and not legacy_parent_found as legacy_parent_missing,
+        coalesce(
+            legacy_parent_id is not null
+            and (',' || fifo_buy_order_ids || ',') not like ('%,' || legacy_parent_id || ',%'),
+            legacy_parent_id is not null
+        ) as legacy_parent_not_in_fifo
+    from compared
+)
+
+select * from final
