@@ -169,6 +169,29 @@ def run() -> None:
 
 
 @app.command()
+def report(
+    date: Annotated[str | None, typer.Option(help="Report date YYYY-MM-DD, today or yesterday (default: latest fill).")] = None,
+    days: Annotated[int, typer.Option(help="Look-back window in days.")] = 30,
+    out: Annotated[Path, typer.Option(help="Folder for daily_report_<date>.html and .txt.")] = Path("reports"),
+) -> None:
+    """Render the daily report (e-mail HTML and plain text) from the marts alone."""
+    from trades_warehouse.report import report_command
+
+    raise typer.Exit(report_command(_connect(), target_schema(), report_date=date, days=days, out_dir=out))
+
+
+@app.command()
+def verify(
+    date: Annotated[str | None, typer.Option(help="Report date, as for `report`.")] = None,
+    days: Annotated[int, typer.Option(help="Look-back window in days.")] = 30,
+) -> None:
+    """Recompute the report's headline figures from the allocations; exit 1 on any difference."""
+    from trades_warehouse.verify import verify_command
+
+    raise typer.Exit(verify_command(_connect(), target_schema(), report_date=date, days=days))
+
+
+@app.command()
 def demo(
     orders: Annotated[int, typer.Option(help="Orders to generate.")] = 5000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 20251203,
