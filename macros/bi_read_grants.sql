@@ -15,6 +15,17 @@
 {% macro grant_bi_read_schema_usage() -%}
     {%- set role = var('bi_read_role', '') | trim -%}
     {%- if role -%}
-        grant usage on schema {{ this.schema }} to {{ adapter.quote(role) }}
+        {#- Models build in parallel: two grants on one schema at once fail
+            with "tuple concurrently updated", so they take turns on a lock
+            held until the model's transaction commits, and skip the grant
+            once it is in place. -#}
+        do $$
+        begin
+            perform pg_advisory_xact_lock(hashtext('trades_warehouse.grant_bi_read_schema_usage'));
+            if not has_schema_privilege('{{ role | replace("'", "''") }}', '{{ this.schema | replace("'", "''") }}', 'usage') then
+                grant usage on schema {{ adapter.quote(this.schema) }} to {{ adapter.quote(role) }};
+            end if;
+        end
+        $$
     {%- endif -%}
 {%- endmacro %}

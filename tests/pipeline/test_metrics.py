@@ -10,15 +10,24 @@ issue 5, with no SQL, and must equal performance_metrics to 1e-9.
 
 from __future__ import annotations
 
+import csv
+import json
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from psycopg import sql
 
 from conftest import Warehouse, order
+from trades_warehouse import dbt_invoke
+from trades_warehouse.paths import project_dir
 from trades_warehouse.demo_data import STORY_ORDER_IDS, generate_demo_rows
 
 TOLERANCE = 1e-9
@@ -86,10 +95,8 @@ def expected_metrics(
         result[name] = {
             "trades": float(len(pnl)),
             "realized_pnl_usd": float(pnl.sum()),
-            "sharpe_daily": _ratio(r.mean(), std) * math.sqrt(365) if _ratio(r.mean(), std) is not None else None,
-            "sortino_daily": (
-                _ratio(r.mean(), downside) * math.sqrt(365) if _ratio(r.mean(), downside) is not None else None
-            ),
+            "sharpe_daily": _annualised(_ratio(r.mean(), std)),
+            "sortino_daily": _annualised(_ratio(r.mean(), downside)),
             "sharpe_per_trade": _ratio(pnl.mean() if len(pnl) else math.nan, trade_std),
             "max_drawdown_usd": float((equity - peak).min()),
             "max_drawdown_pct": float(((equity - peak) / peak).min()),
@@ -97,6 +104,11 @@ def expected_metrics(
             "profit_factor": _ratio(wins.sum(), -losses.sum()),
         }
     return result
+
+
+def _annualised(daily_ratio: float | None) -> float | None:
+    """A daily ratio over 365 days: crypto trades every day."""
+    return None if daily_ratio is None else daily_ratio * math.sqrt(365)
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -175,7 +187,7 @@ def test_demo_metrics_match_pandas(demo: Warehouse) -> None:
     first, last = fill_bounds(demo)
     assert first is not None and last is not None
     expected = expected_metrics(trades_of(demo), first, last)
-    assert expected["all"]["trades"] > 1000 and expected["7d"]["sharpe_daily"] is not None
+    assert (expected["all"]["trades"] or 0) > 1000 and expected["7d"]["sharpe_daily"] is not None
     assert_metrics_equal(sql_metrics(demo), expected)
 
 
@@ -185,7 +197,8 @@ def test_edge_history_metrics_match_pandas(edge: Warehouse) -> None:
     expected = expected_metrics(trades_of(edge), first, last)
     assert_metrics_equal(sql_metrics(edge), expected)
     # The first trade lost: the drawdown is measured from the starting equity.
-    assert expected["all"]["max_drawdown_usd"] is not None and expected["all"]["max_drawdown_usd"] < 0
+    deepest = expected["all"]["max_drawdown_usd"]
+    assert deepest is not None and deepest < 0
     # 1d: the last day has one trade and one day: no deviation of any kind.
     one_day = sql_metrics(edge)["1d"]
     assert one_day["trades"] == 1 and one_day["sharpe_daily"] is None and one_day["sharpe_per_trade"] is None
@@ -280,3 +293,94 @@ def test_symbol_and_trigger_marts_add_up(demo: Warehouse) -> None:
         "select trigger_name from {marts}.trigger_performance where trigger_role = 'entry' and is_inferred"
     )
     assert {"signal_matrix", "roc_buy", "webhook", "passive_mm", "websocket"} <= {r[0] for r in inferred}
+
+
+def run_mf(warehouse: Warehouse, tmp_path: Path, *args: str) -> list[dict[str, str]]:
+    """`mf query` on the warehouse's build, through the CLI as a user runs it.
+
+    mf reads <project>/target/semantic_manifest.json, so it runs in a folder
+    that links the project's files and puts this warehouse's target folder
+    in place of target/ (the shared one is left alone).
+    """
+    root = tmp_path / "mf_project"
+    root.mkdir()
+    for entry in project_dir().iterdir():
+        if entry.name not in ("target", "logs", ".state", ".venv", ".git"):
+            (root / entry.name).symlink_to(entry)
+    (root / "target").symlink_to(warehouse.target_path)
+    out = tmp_path / "mf.csv"
+    env = {
+        **os.environ,
+        **warehouse.connection.env(),
+        "DBT_PROFILES_DIR": str(dbt_invoke.profiles_dir()),
+        "DBT_PROJECT_DIR": str(root),
+        "TRADES_SOURCE_SCHEMA": warehouse.source_schema,
+        "TRADES_TARGET_SCHEMA": warehouse.target_schema,
+    }
+    mf = Path(sys.executable).with_name("mf")
+    completed = subprocess.run(
+        [str(mf), "query", *args, "--csv", str(out), "--quiet"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    with out.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_metricflow_realized_pnl_matches_daily_pnl(demo: Warehouse, tmp_path: Path) -> None:
+    rows = run_mf(
+        demo, tmp_path, "--metrics", "realized_pnl,trades,win_rate,fees", "--group-by", "metric_time__day",
+        "--order", "metric_time__day",
+    )
+    served = {row["metric_time__day"][:10]: row for row in rows}
+    mart = demo.query(
+        "select date_day, realized_pnl_usd, trades, wins, fees_usd from {marts}.daily_pnl order by date_day"
+    )
+    assert len(served) > 60
+    for day, pnl, trades, wins, fees in mart:
+        row = served.get(day.isoformat())
+        if row is None or row["realized_pnl"] == "":
+            # MetricFlow has no row for a day without trades; the mart has a zero.
+            assert trades == 0 and pnl == 0, day
+            continue
+        assert abs(float(row["realized_pnl"]) - float(pnl)) <= TOLERANCE, day
+        assert int(row["trades"]) == trades, day
+        assert abs(float(row["win_rate"]) - wins / trades) <= TOLERANCE, day
+        assert abs(float(row["fees"]) - float(fees)) <= TOLERANCE, day
+    assert set(served) <= {d.isoformat() for d, *_ in mart}
+
+
+def test_bi_read_role_is_granted_only_when_set(make_warehouse: Callable[[str], Warehouse]) -> None:
+    warehouse = make_warehouse("metrics_grants")
+    role = f"{warehouse.name}_bi"
+    try:
+        warehouse.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)).as_string(None))
+    except Exception as exc:  # a server of your own may not let you create roles
+        pytest.skip(f"cannot create a role here: {exc}")
+    try:
+        warehouse.load(EDGE_ROWS)
+        assert warehouse.build().success  # no role: nothing granted
+        privilege = (
+            "select bool_or(has_table_privilege(%s, format('%%I.%%I', %s::text, relname), 'select'))"
+            " from pg_class where relnamespace = %s::regnamespace and relname = 'performance_metrics'"
+        )
+        assert warehouse.query(privilege, (role, warehouse.marts, warehouse.marts)) == [(False,)]
+        outcome = warehouse.build(dbt_vars={"bi_read_role": role})
+        assert outcome.success, outcome.failures
+        assert warehouse.query(privilege, (role, warehouse.marts, warehouse.marts)) == [(True,)]
+        assert warehouse.query("select has_schema_privilege(%s, %s, 'usage')", (role, warehouse.marts)) == [(True,)]
+    finally:
+        warehouse.execute(sql.SQL("drop owned by {0}; drop role {0}").format(sql.Identifier(role)).as_string(None))
+
+
+def test_docs_generate_documents_every_reporting_column(demo: Warehouse) -> None:
+    outcome = demo.dbt("docs", "generate")
+    assert outcome.success, outcome.exception
+    manifest = json.loads((demo.target_path / "manifest.json").read_text())
+    catalog = json.loads((demo.target_path / "catalog.json").read_text())
+    for mart in REPORTING_MARTS:
+        node = manifest["nodes"][f"model.trades_warehouse.{mart}"]
+        assert node["description"] and node["config"]["contract"]["enforced"], mart
+        built = set(catalog["nodes"][f"model.trades_warehouse.{mart}"]["columns"])
+        documented = {name for name, column in node["columns"].items() if column["description"]}
+        assert built == documented, (mart, built ^ documented)
