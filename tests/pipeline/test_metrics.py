@@ -34,9 +34,9 @@ TOLERANCE = 1e-9
 STARTING_EQUITY = 10_000.0  # the project default of starting_equity_usd
 WINDOWS: dict[str, int | None] = {"1d": 1, "7d": 7, "30d": 30, "all": None}
 REPORTING_MARTS = (
-    "report_windows", "daily_pnl", "equity_curve", "drawdowns", "performance_metrics", "symbol_performance",
-    "symbol_leaderboard", "trigger_performance", "source_performance", "legacy_pnl_discrepancy",
-    "legacy_pnl_discrepancy_by_symbol", "allocation_health",
+    "report_windows", "daily_pnl", "daily_symbol_pnl", "equity_curve", "drawdowns", "performance_metrics",
+    "symbol_performance", "symbol_leaderboard", "trigger_performance", "source_performance",
+    "legacy_pnl_discrepancy", "legacy_pnl_discrepancy_by_symbol", "allocation_health", "metricflow_time_spine",
 )
 
 
