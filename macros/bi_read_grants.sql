@@ -1,31 +1,33 @@
 {#-
-    Read access for BI on the reporting marts, driven by the project variable
-    `bi_read_role`. Unset or empty, both macros return nothing and dbt grants
-    nothing: a build on a laptop must not need a role that does not exist.
-
-    bi_read_grants() is a `grants` config: select on the model's relation.
-    grant_bi_read_schema_usage() is a post-hook: a role can only read a table
-    in a schema it may use, and dbt's grants config is table-level only.
+    Read access for BI on every mart, driven by the project variable
+    `bi_read_role`. Unset or empty, the hook is empty: a build on a laptop must
+    not need a role that does not exist. It is a post-hook (set for all marts
+    in dbt_project.yml) rather than dbt's `grants` config because project
+    configs cannot call macros, and a role can only read a table in a schema
+    it may use, which `grants` does not cover.
 -#}
-{% macro bi_read_grants() -%}
-    {%- set role = var('bi_read_role', '') | trim -%}
-    {{ return({'select': [role]} if role else {}) }}
-{%- endmacro %}
-
-{% macro grant_bi_read_schema_usage() -%}
+{% macro grant_bi_read() -%}
     {%- set role = var('bi_read_role', '') | trim -%}
     {%- if role -%}
         {#- Models build in parallel: two grants on one schema at once fail
             with "tuple concurrently updated", so they take turns on a lock
-            held until the model's transaction commits, and skip the grant
-            once it is in place. -#}
+            held until the model's transaction commits, and skip the schema
+            grant once it is in place. -#}
         do $$
         begin
-            perform pg_advisory_xact_lock(hashtext('trades_warehouse.grant_bi_read_schema_usage'));
+            perform pg_advisory_xact_lock(hashtext('trades_warehouse.grant_bi_read'));
             if not has_schema_privilege('{{ role | replace("'", "''") }}', '{{ this.schema | replace("'", "''") }}', 'usage') then
                 grant usage on schema {{ adapter.quote(this.schema) }} to {{ adapter.quote(role) }};
             end if;
+            grant select on {{ this }} to {{ adapter.quote(role) }};
         end
         $$
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Fresh planner statistics for a table just built; views have none to gather. -#}
+{% macro analyze_if_table() -%}
+    {%- if config.get('materialized') in ('table', 'incremental') -%}
+        analyze {{ this }}
     {%- endif -%}
 {%- endmacro %}

@@ -1,6 +1,6 @@
 -- Exactly the columns of the bot's own fifo_allocations table, so that its
 -- existing dashboards and scripts can point here unchanged.
-{{ config(materialized='view', post_hook=[]) }}
+{{ config(materialized='view') }}
 
 with allocations as (
     select * from {{ ref('fct_fifo_allocations') }}

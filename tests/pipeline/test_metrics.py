@@ -361,8 +361,9 @@ def test_bi_read_role_is_granted_only_when_set(make_warehouse: Callable[[str], W
         warehouse.load(EDGE_ROWS)
         assert warehouse.build().success  # no role: nothing granted
         privilege = (
-            "select bool_or(has_table_privilege(%s, format('%%I.%%I', %s::text, relname), 'select'))"
-            " from pg_class where relnamespace = %s::regnamespace and relname = 'performance_metrics'"
+            "select bool_and(has_table_privilege(%s, format('%%I.%%I', %s::text, relname), 'select'))"
+            " from pg_class where relnamespace = %s::regnamespace"
+            " and relname in ('performance_metrics', 'fct_fifo_allocations', 'fifo_allocations')"
         )
         assert warehouse.query(privilege, (role, warehouse.marts, warehouse.marts)) == [(False,)]
         outcome = warehouse.build(dbt_vars={"bi_read_role": role})

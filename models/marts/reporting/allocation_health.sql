@@ -3,7 +3,6 @@
 -- sells drawing on lots older than `old_lot_gap_hours` (per symbol), open
 -- lots by age, and quarantined raw rows by reason. Sizes are only summed
 -- within one symbol: base units of different products do not add up.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with windows as (
     select * from {{ ref('report_windows') }}

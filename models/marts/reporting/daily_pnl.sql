@@ -4,7 +4,6 @@
 -- is the starting equity plus all realized P&L before it; the daily return is
 -- the day's realized P&L over that equity (project variable
 -- `starting_equity_usd`).
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with trades as (
     select * from {{ ref('fct_trades') }}

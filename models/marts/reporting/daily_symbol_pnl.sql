@@ -2,7 +2,6 @@
 -- calendar (first fill's day to the day of `as_of`), for every symbol with a
 -- fill up to `as_of`, zeros on days it did not trade. Summed over symbols it
 -- gives daily_pnl's counts and money.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with trades as (
     select * from {{ ref('fct_trades') }}

@@ -4,7 +4,6 @@
 -- each the worst point of their own measure, so with a growing account they
 -- may come from different points; peak and trough times are those of the
 -- USD maximum. Drawdowns are zero or negative, as QuantStats reports them.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with curve as (
     select * from {{ ref('equity_curve') }}

@@ -5,7 +5,6 @@
 -- let sells at one timestamp share one cumulative value. The peak starts at
 -- the starting equity, so a first losing trade is already a drawdown (the
 -- bot's query only took the peak from the first trade on).
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with trades as (
     select * from {{ ref('fct_trades') }}

@@ -5,7 +5,6 @@
 -- earlier sells (FIFO order) before this one, the incident's signature.
 -- Legacy columns are floats written by a broken matcher: they are read as
 -- numeric here only to be compared, never trusted.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }}

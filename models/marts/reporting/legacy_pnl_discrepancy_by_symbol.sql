@@ -1,6 +1,5 @@
 -- The legacy-P&L detector summed per symbol: how far the bot's own P&L
 -- columns are from FIFO, and how many sells priced an exhausted lot.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with discrepancies as (
     select * from {{ ref('legacy_pnl_discrepancy') }}

@@ -1,7 +1,6 @@
 -- The day spine MetricFlow joins metrics to (cumulative metrics, filled
 -- gaps). Fixed from 2020 to the end of 2035, widened to cover any fill
 -- outside that range, so that it never depends on the build date.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }}

@@ -11,7 +11,6 @@
 -- Whatever has no defined value (no trades, one trade or day, zero deviation,
 -- no losses) is null rather than a division error. 365 days: crypto trades
 -- every day of the year.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with windows as (
     select * from {{ ref('report_windows') }}

@@ -3,7 +3,6 @@
 -- as_of itself, so a partial last day counts as a day. Windows never start
 -- before the first fill: days before the bot traded would add zero returns
 -- that never happened to the daily Sharpe and Sortino.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }}

@@ -1,7 +1,6 @@
 -- Buys, sells and realized P&L by what placed the order (webhook, websocket,
 -- passive_mm...), up to `as_of`. P&L belongs to the sell's source: the sell
 -- realizes it.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with windows as (
     select * from {{ ref('report_windows') }}

@@ -1,7 +1,6 @@
 -- Symbols ranked by realized P&L over the last 7 and 30 days (rank 1 is the
 -- best), for the dashboard's leaderboard. Only symbols that traded in the
 -- window are ranked; ties go by symbol so that ranks are stable.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with symbol_performance as (
     select * from {{ ref('symbol_performance') }}

@@ -3,7 +3,6 @@
 -- every window, zeros where it did not trade. Holding times are over the
 -- matched allocations (one lot-to-sell piece each); open size and cost
 -- basis are the open lots of fct_buy_lots, the same in every window.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with windows as (
     select * from {{ ref('report_windows') }}

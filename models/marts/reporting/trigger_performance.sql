@@ -5,7 +5,6 @@
 -- buy's notional through the trigger_notional_map seed, as the bot's own
 -- report did, and such rows are marked inferred. An empty exit trigger stays
 -- 'unknown': the sells' notional says nothing about what triggered them.
-{{ config(grants=bi_read_grants(), post_hook="{{ grant_bi_read_schema_usage() }}") }}
 
 with windows as (
     select * from {{ ref('report_windows') }}

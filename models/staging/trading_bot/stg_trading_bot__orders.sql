@@ -4,7 +4,7 @@
 -- A table with fresh statistics, not a view: the planner misjudges the
 -- filters on the derived reason by orders of magnitude, and FIFO's joins then
 -- pick nested loops (minutes instead of seconds at 100k fills).
-{{ config(materialized='table', post_hook='analyze {{ this }}') }}
+{{ config(materialized='table', post_hook='{{ analyze_if_table() }}') }}
 with raw_orders as (
     select * from {{ source('trading_bot', 'trade_records') }}
 ),
