@@ -735,6 +735,30 @@ def report_paths(out_dir: Path, report_date: date) -> tuple[Path, Path]:
     return out_dir / f"{stem}.html", out_dir / f"{stem}.txt"
 
 
+class BadInput(ValueError):
+    """An argument of `report` or `verify` that cannot be used (exit code 2)."""
+
+
+def load_report_data(connection: Connection, target_schema: str, report_date: str | None, days: int) -> ReportData:
+    """The report's data for the command-line arguments, shared by `report` and `verify`.
+
+    BadInput for an unusable date or window (or no fills and no date);
+    ReportError, ServerError or psycopg.Error when the database cannot answer.
+    """
+    try:
+        day = parse_report_date(report_date)
+    except ValueError as exc:
+        raise BadInput(f"--date must be YYYY-MM-DD, today or yesterday, not {report_date!r}") from exc
+    if days < 1:
+        raise BadInput("--days must be at least 1")
+    marts, staging = f"{target_schema}_marts", f"{target_schema}_staging"
+    if day is None:
+        day = latest_fill_date(connection, marts)
+        if day is None:
+            raise BadInput("no fills in the warehouse: give --date")
+    return fetch_report_data(connection, marts, staging, day, days)
+
+
 def report_command(
     connection: Connection,
     target_schema: str,
@@ -751,24 +775,14 @@ def report_command(
 
     console, errors = Console(), Console(stderr=True)
     try:
-        day = parse_report_date(report_date)
-    except ValueError:
-        errors.print(f"[bold red]error:[/] --date must be YYYY-MM-DD, today or yesterday, not {report_date!r}")
+        data = load_report_data(connection, target_schema, report_date, days)
+    except BadInput as exc:
+        errors.print(f"[bold red]error:[/] {exc}")
         return 2
-    if days < 1:
-        errors.print("[bold red]error:[/] --days must be at least 1")
-        return 2
-    marts, staging = f"{target_schema}_marts", f"{target_schema}_staging"
-    try:
-        if day is None:
-            day = latest_fill_date(connection, marts)
-            if day is None:
-                errors.print("[bold red]error:[/] no fills in the warehouse: give --date")
-                return 2
-        data = fetch_report_data(connection, marts, staging, day, days)
     except (ReportError, ServerError, psycopg.Error) as exc:
         errors.print(f"[bold red]error:[/] {exc}")
         return 3
+    day = data.report_date
     html, text = render(data)
     html_path, text_path = report_paths(out_dir, day)
     try:

@@ -16,13 +16,7 @@ import psycopg
 from psycopg import sql
 
 from trades_warehouse.database import Connection, ServerError
-from trades_warehouse.report import (
-    ReportData,
-    ReportError,
-    fetch_report_data,
-    latest_fill_date,
-    parse_report_date,
-)
+from trades_warehouse.report import BadInput, ReportData, ReportError, load_report_data
 
 WIN_RATE_TOLERANCE = 1e-12
 
@@ -139,22 +133,11 @@ def verify_command(
 
     console, errors = Console(), Console(stderr=True)
     try:
-        day = parse_report_date(report_date)
-    except ValueError:
-        errors.print(f"[bold red]error:[/] --date must be YYYY-MM-DD, today or yesterday, not {report_date!r}")
+        data = load_report_data(connection, target_schema, report_date, days)
+        differences = verify_report_data(connection, f"{target_schema}_marts", data)
+    except BadInput as exc:
+        errors.print(f"[bold red]error:[/] {exc}")
         return 2
-    if days < 1:
-        errors.print("[bold red]error:[/] --days must be at least 1")
-        return 2
-    marts, staging = f"{target_schema}_marts", f"{target_schema}_staging"
-    try:
-        if day is None:
-            day = latest_fill_date(connection, marts)
-            if day is None:
-                errors.print("[bold red]error:[/] no fills in the warehouse: give --date")
-                return 2
-        data = fetch_report_data(connection, marts, staging, day, days)
-        differences = verify_report_data(connection, marts, data)
     except (ReportError, ServerError, psycopg.Error) as exc:
         errors.print(f"[bold red]error:[/] {exc}")
         return 3
