@@ -101,7 +101,7 @@ def load(
     schema: Annotated[str | None, typer.Option(help="Source schema (default TRADES_SOURCE_SCHEMA or public).")] = None,
 ) -> None:
     """Load orders into trade_records, idempotent on order_id; a malformed file loads nothing."""
-    parsed: list[tuple[Path, list[loader.Row]]] = []
+    parsed: list[tuple[Path, loader.LoadedFile]] = []
     problems: list[str] = []
     for path in files:
         try:
@@ -111,8 +111,8 @@ def load(
     for problem in problems:
         err_console.print(f"[bold red]rejected:[/] {problem}")
     connection = _connect()
-    for path, rows in parsed:
-        result = loader.load_rows(connection, schema or source_schema(), rows)
+    for path, loaded in parsed:
+        result = loader.load_rows(connection, schema or source_schema(), loaded.rows, columns=loaded.columns)
         console.print(f"{path}: {result.rows_in_files} rows, {result.inserted} new, {result.updated} updated")
     if problems:
         raise typer.Exit(int(Exit.BAD_INPUT))

@@ -10,6 +10,7 @@ loaded as they are: staging puts them in quarantine with a reason.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,6 +58,14 @@ Row = dict[str, object]
 
 class LoadError(ValueError):
     """A file cannot be loaded; the message names the file, line and column."""
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    """A checked file: its typed rows and the columns it actually carries."""
+
+    rows: list[Row]
+    columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -156,7 +165,7 @@ def normalise_row(raw: Mapping[str, object], where: str) -> Row:
     return row
 
 
-def read_file(path: Path) -> list[Row]:
+def read_file(path: Path) -> LoadedFile:
     """All rows of a .csv, .json (array of objects) or .jsonl file, or LoadError."""
     suffix = path.suffix.lower()
     try:
@@ -165,7 +174,9 @@ def read_file(path: Path) -> list[Row]:
         raise LoadError(f"{path}: cannot read: {exc}") from exc
     records: list[tuple[str, Mapping[str, object]]] = []
     if suffix == ".csv":
-        reader = csv.DictReader(text.splitlines())
+        # newline='' keeps quoted multi-line fields (a pretty-printed JSON
+        # trigger) whole, and line numbers true.
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         header = reader.fieldnames or []
         missing = [c for c in REQUIRED_COLUMNS if c not in header]
         if missing:
@@ -197,14 +208,18 @@ def read_file(path: Path) -> list[Row]:
         raise LoadError(f"{path}: unsupported file type {suffix or '(none)'}: use .csv, .json or .jsonl")
     rows = [normalise_row(record, where) for where, record in records]
     _reject_conflicting_ids(rows, path)
-    return rows
+    present = {column for _, record in records for column in record}
+    return LoadedFile(rows, tuple(c for c in COLUMNS if c in present))
 
 
 def _reject_conflicting_ids(rows: Sequence[Row], path: Path) -> None:
     seen: dict[object, Row] = {}
     for row in rows:
         previous = seen.setdefault(row["order_id"], row)
-        if previous is not row and previous != row:
+        # Compared as COPY writes them, so that two NaNs are the same value.
+        if previous is not row and [_copy_value(previous, c) for c in COLUMNS] != [
+            _copy_value(row, c) for c in COLUMNS
+        ]:
             raise LoadError(f"{path}: order_id {row['order_id']} appears twice with different values")
 
 
@@ -227,8 +242,19 @@ def ensure_source_table(conn: psycopg.Connection[tuple[object, ...]], schema: st
     )
 
 
-def load_rows(connection: Connection, schema: str, rows: Iterable[Row], *, replace: bool = False) -> LoadResult:
-    """Upsert rows in one transaction: COPY into a temporary table, then insert on conflict update."""
+def load_rows(
+    connection: Connection,
+    schema: str,
+    rows: Iterable[Row],
+    *,
+    replace: bool = False,
+    columns: Sequence[str] = COLUMNS,
+) -> LoadResult:
+    """Upsert rows in one transaction: COPY into a temporary table, then insert on conflict update.
+
+    An existing order is updated only in ``columns`` (those its file carries),
+    so a file of order_id and status does not erase prices and sizes.
+    """
     unique = {row["order_id"]: row for row in rows}
     with connection.connect() as conn:
         ensure_source_table(conn, schema)
@@ -244,8 +270,8 @@ def load_rows(connection: Connection, schema: str, rows: Iterable[Row], *, repla
                 for row in unique.values():
                     copy.write_row([_copy_value(row, c) for c in COLUMNS])
             updates = sql.SQL(", ").join(
-                sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in COLUMNS if c != "order_id"
-            )
+                sql.SQL("{0} = excluded.{0}").format(sql.Identifier(c)) for c in columns if c != "order_id"
+            ) or sql.SQL("order_id = excluded.order_id")
             cur.execute(
                 sql.SQL(
                     "insert into {} ({cols}) select {cols} from incoming "

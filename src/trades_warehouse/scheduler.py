@@ -103,6 +103,9 @@ def swap_in(conn: psycopg.Connection[tuple[object, ...]], target_schema: str) ->
     shadow = shadow_schema(target_schema)
     swapped = []
     with conn.transaction():
+        # Renames wait behind long BI queries; give up (the run fails and the
+        # next tick retries) rather than queue every new reader behind us.
+        conn.execute("set local lock_timeout = '30s'")
         retired = f"{target_schema}_retired"
         for old in _schemas_with_prefix(conn, retired):
             conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(old)))
@@ -161,7 +164,11 @@ def scheduled_run(
         failures = list(build.failures) + ([build.exception] if build.exception else [])
         succeeded = build.success and not failures
         if succeeded:
-            swap_in(lock_conn, target_schema)
+            try:
+                swap_in(lock_conn, target_schema)
+            except psycopg.Error as exc:
+                failures.append(f"publishing the build failed, live schemas unchanged: {exc}".strip())
+                succeeded = False
         exit_code = EXIT_OK if succeeded else EXIT_FAILED
         elapsed = time.monotonic() - started
         lock_conn.execute(

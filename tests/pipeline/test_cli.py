@@ -46,6 +46,8 @@ def test_load_is_idempotent_and_rejects_malformed_files(
         "x1,AVAX-USD,buy,2025-12-01T10:00:00Z,10,2\n"
         "x2,AVAX-USD,buy,2025-12-01T10:00:00Z,ten,2\n"
     )
+    status_only = tmp_path / "status.jsonl"
+    status_only.write_text('{"order_id": "s1", "status": "done"}\n')
     broken_json = tmp_path / "broken.json"
     broken_json.write_text('[{"order_id": "j1", "symbol": "A-USD"},')
 
@@ -55,6 +57,12 @@ def test_load_is_idempotent_and_rejects_malformed_files(
     again = cli(warehouse, "load", str(good))
     assert isinstance(again, subprocess.CompletedProcess)
     assert again.returncode == 0 and "0 new, 2 updated" in again.stdout
+
+    partial = cli(warehouse, "load", str(status_only))
+    assert isinstance(partial, subprocess.CompletedProcess) and partial.returncode == 0, partial.stderr
+    assert warehouse.query("select status, size, price from {raw}.trade_records where order_id = 's1'") == [
+        ("done", 2.0, 11.0)
+    ], "a file of some columns updates only those"
 
     rejected = cli(warehouse, "load", str(bad), str(broken_json))
     assert isinstance(rejected, subprocess.CompletedProcess)
