@@ -1,5 +1,6 @@
--- Every buy fill as a FIFO lot: how much of it sells have used and what is
--- left. Open lots (remaining at least the dust) are the current positions.
+-- Every buy fill up to `as_of` as a FIFO lot: how much of it sells up to
+-- `as_of` used and what was left then. Open lots (remaining at least the
+-- dust) are the positions at `as_of` (by default, the latest fill: now).
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }}
 ),
@@ -8,21 +9,28 @@ allocations as (
     select * from {{ ref('fct_fifo_allocations') }}
 ),
 
+as_of as (
+    select {{ as_of_timestamp() }} as as_of_at
+),
+
 buys as (
-    select * from fills
-    where side = 'buy'
+    select fills.*
+    from fills
+    cross join as_of
+    where fills.side = 'buy' and fills.order_time <= as_of.as_of_at
 ),
 
 use_per_lot as (
     select
-        buy_order_id,
-        sum(allocated_size) as sold_size,
+        allocations.buy_order_id,
+        sum(allocations.allocated_size) as sold_size,
         count(*) as sells_drawn,
-        min(sell_time) as first_sell_time,
-        max(sell_time) as last_sell_time
+        min(allocations.sell_time) as first_sell_time,
+        max(allocations.sell_time) as last_sell_time
     from allocations
-    where not is_unmatched
-    group by buy_order_id
+    cross join as_of
+    where not allocations.is_unmatched and allocations.sell_time <= as_of.as_of_at
+    group by allocations.buy_order_id
 ),
 
 lots as (

@@ -220,21 +220,32 @@ where side = 'sell' and unmatched_size > 0 and inventory_after >= {{ var('fifo_d
 
 {#-
     Per symbol, bought minus what sells matched equals what the lots still
-    hold. The matched side is taken from the fills (sell sizes less the
-    unmatched parts), not from the pieces the lots were computed from, so a
-    lost or doubled piece shows; within the dust per lot and sell.
+    hold, all up to the lots' as_of. The matched side is taken from the fills
+    (sell sizes less the unmatched parts), not from the pieces the lots were
+    computed from, so a lost or doubled piece shows; within the dust per lot
+    and sell.
 -#}
 {% test open_remaining_balances(model, fills, allocations) %}
 with lots as (
     select * from {{ model }}
 ),
 
+as_of as (
+    select coalesce(max(as_of), 'infinity'::timestamptz) as as_of_at from lots
+),
+
 fills as (
-    select * from {{ fills }}
+    select all_fills.*
+    from {{ fills }} as all_fills
+    cross join as_of
+    where all_fills.order_time <= as_of.as_of_at
 ),
 
 allocations as (
-    select * from {{ allocations }}
+    select all_allocations.*
+    from {{ allocations }} as all_allocations
+    cross join as_of
+    where all_allocations.sell_time <= as_of.as_of_at
 ),
 
 traded as (

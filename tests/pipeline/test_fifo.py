@@ -192,6 +192,18 @@ def test_invariants_hold_with_sub_dust_leftovers(make_warehouse: Callable[[str],
     assert compare(sql_allocations(warehouse), fifo(reference_fills(rows))) == []
 
 
+def test_positions_as_of_a_past_moment(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """With `as_of` set, lots and their remaining sizes are those of that moment."""
+    warehouse = make_warehouse("asof")
+    warehouse.load(SAPIEN)
+    outcome = warehouse.build(dbt_vars={"as_of": "2025-11-01 12:00:00+00"})
+    assert outcome.success, outcome.failures
+    open_lots = warehouse.query(
+        "select buy_order_id, remaining_size from {marts}.fct_buy_lots where is_open order by buy_order_id"
+    )
+    assert open_lots == [("nov-buy", Decimal("100")), ("other-buy", Decimal("50"))]
+
+
 def test_invariant_tests_pass_on_the_intact_story(sapien: Warehouse) -> None:
     outcome = sapien.dbt("test", "--select", "fct_fifo_allocations fct_buy_lots", "--exclude", "test_type:unit")
     assert outcome.success, outcome.failures
