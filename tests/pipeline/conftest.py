@@ -126,6 +126,28 @@ def make_warehouse(
         warehouse.drop()
 
 
+@pytest.fixture(scope="session")
+def build_warehouse(make_warehouse: Callable[[str], Warehouse]) -> Callable[..., Warehouse]:
+    """A warehouse loaded with ``rows`` and built; the build must pass every test."""
+
+    def build(label: str, rows: Sequence[Mapping[str, object]], dbt_vars: Mapping[str, object] | None = None) -> Warehouse:
+        warehouse = make_warehouse(label)
+        warehouse.load(rows)
+        outcome = warehouse.build(dbt_vars=dbt_vars)
+        assert outcome.success, outcome.failures
+        return warehouse
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(build_warehouse: Callable[..., Warehouse]) -> Warehouse:
+    """The demo data, built once for every module that reads it (none may change it)."""
+    from trades_warehouse.demo_data import generate_demo_rows
+
+    return build_warehouse("demo", generate_demo_rows())
+
+
 def order(order_id: str, side: str, when: str, size: float, price: float, **extra: object) -> dict[str, object]:
     """A raw trade_records row with sensible defaults for the rest."""
     row: dict[str, object] = {

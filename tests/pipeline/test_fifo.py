@@ -59,12 +59,9 @@ def test_generated_history_matches_reference(make_warehouse: Callable[[str], War
     assert unmatched > 0, "the history should exercise oversells"
 
 
-def test_demo_data_matches_reference_and_tells_the_stories(make_warehouse: Callable[[str], Warehouse]) -> None:
-    rows = demo_data.generate_demo_rows()
-    warehouse = make_warehouse("demo")
-    warehouse.load(rows)
-    outcome = warehouse.build()
-    assert outcome.success, outcome.failures
+def test_demo_data_matches_reference_and_tells_the_stories(demo_warehouse: Warehouse) -> None:
+    rows = demo_data.generate_demo_rows()  # deterministic: what demo_warehouse loaded
+    warehouse = demo_warehouse
     untrusted = {r["order_id"] for r in demo_data.untrusted_rows(demo_data.DEFAULT_END)}
     fills = [
         r for r in rows
@@ -102,12 +99,8 @@ SAPIEN = [
 
 
 @pytest.fixture(scope="module")
-def sapien(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
-    warehouse = make_warehouse("sapien")
-    warehouse.load(SAPIEN)
-    outcome = warehouse.build()
-    assert outcome.success, outcome.failures
-    return warehouse
+def sapien(build_warehouse: Callable[..., Warehouse]) -> Warehouse:
+    return build_warehouse("sapien", SAPIEN)
 
 
 def test_sapien_story_matches_reference(sapien: Warehouse) -> None:
@@ -175,9 +168,8 @@ def test_invariant_tests_catch_broken_allocations(sapien: Warehouse, case: str) 
         assert rebuilt.success
 
 
-def test_invariants_hold_with_sub_dust_leftovers(make_warehouse: Callable[[str], Warehouse]) -> None:
+def test_invariants_hold_with_sub_dust_leftovers(build_warehouse: Callable[..., Warehouse]) -> None:
     """Leftovers below the dust on several lots hide pieces; no error-level test may fail on it."""
-    warehouse = make_warehouse("dust")
     rows = [
         order("b1", "buy", "2025-01-01T10:00:00Z", 1.0, 10.0),
         order("b2", "buy", "2025-01-01T10:01:00Z", 1.0, 10.0),
@@ -186,18 +178,13 @@ def test_invariants_hold_with_sub_dust_leftovers(make_warehouse: Callable[[str],
         order("s2", "sell", "2025-01-01T12:00:00Z", 1.000000012, 10.0),
         order("s3", "sell", "2025-01-01T13:00:00Z", 2.5, 10.0),
     ]
-    warehouse.load(rows)
-    outcome = warehouse.build()
-    assert outcome.success, outcome.failures
+    warehouse = build_warehouse("dust", rows)
     assert compare(sql_allocations(warehouse), fifo(reference_fills(rows))) == []
 
 
-def test_positions_as_of_a_past_moment(make_warehouse: Callable[[str], Warehouse]) -> None:
+def test_positions_as_of_a_past_moment(build_warehouse: Callable[..., Warehouse]) -> None:
     """With `as_of` set, lots and their remaining sizes are those of that moment."""
-    warehouse = make_warehouse("asof")
-    warehouse.load(SAPIEN)
-    outcome = warehouse.build(dbt_vars={"as_of": "2025-11-01 12:00:00+00"})
-    assert outcome.success, outcome.failures
+    warehouse = build_warehouse("asof", SAPIEN, dbt_vars={"as_of": "2025-11-01 12:00:00+00"})
     open_lots = warehouse.query(
         "select buy_order_id, remaining_size from {marts}.fct_buy_lots where is_open order by buy_order_id"
     )
@@ -239,11 +226,8 @@ def history_rows(history: list[list[tuple[str, float, int, float, float]]]) -> l
 
 
 @pytest.fixture(scope="module")
-def compiled_fifo(make_warehouse: Callable[[str], Warehouse]) -> tuple[Warehouse, str, str]:
-    warehouse = make_warehouse("property")
-    warehouse.load(SAPIEN)
-    outcome = warehouse.build()
-    assert outcome.success, outcome.failures
+def compiled_fifo(build_warehouse: Callable[..., Warehouse]) -> tuple[Warehouse, str, str]:
+    warehouse = build_warehouse("property", SAPIEN)
     compiled = Path(warehouse.target_path, "compiled", "trades_warehouse", "models")
     staging = (compiled / "staging" / "trading_bot" / "stg_trading_bot__orders.sql").read_text()
     allocations = (compiled / "marts" / "fct_fifo_allocations.sql").read_text()

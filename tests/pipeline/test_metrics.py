@@ -28,7 +28,7 @@ from psycopg import sql
 from conftest import Warehouse, order
 from trades_warehouse import dbt_invoke
 from trades_warehouse.paths import project_dir
-from trades_warehouse.demo_data import STORY_ORDER_IDS, generate_demo_rows
+from trades_warehouse.demo_data import STORY_ORDER_IDS
 
 TOLERANCE = 1e-9
 STARTING_EQUITY = 10_000.0  # the project default of starting_equity_usd
@@ -148,12 +148,8 @@ def assert_metrics_equal(
 
 
 @pytest.fixture(scope="module")
-def demo(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
-    warehouse = make_warehouse("metrics_demo")
-    warehouse.load(generate_demo_rows())
-    outcome = warehouse.build()
-    assert outcome.success, outcome.failures
-    return warehouse
+def demo(demo_warehouse: Warehouse) -> Warehouse:
+    return demo_warehouse
 
 
 # Two days of fills: the first trade loses (so the peak is the starting equity,
@@ -172,12 +168,8 @@ EDGE_ROWS = [
 
 
 @pytest.fixture(scope="module")
-def edge(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
-    warehouse = make_warehouse("metrics_edge")
-    warehouse.load(EDGE_ROWS)
-    outcome = warehouse.build()
-    assert outcome.success, outcome.failures
-    return warehouse
+def edge(build_warehouse: Callable[..., Warehouse]) -> Warehouse:
+    return build_warehouse("metrics_edge", EDGE_ROWS)
 
 
 # --- tests ---------------------------------------------------------------------------

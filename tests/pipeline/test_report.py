@@ -310,15 +310,6 @@ needs_reporting_marts = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def demo_warehouse(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
-    warehouse = make_warehouse("report")
-    warehouse.load(list(demo_data.generate_demo_rows()))
-    outcome = warehouse.build()
-    assert outcome.success, outcome.failures
-    return warehouse
-
-
 @needs_reporting_marts
 def test_report_and_verify_on_demo_data(demo_warehouse: Warehouse, tmp_path: Path) -> None:
     w = demo_warehouse

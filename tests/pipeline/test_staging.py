@@ -25,12 +25,8 @@ MESSY_ROWS = [
 
 
 @pytest.fixture(scope="module")
-def messy(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
-    warehouse = make_warehouse("staging")
-    warehouse.load(MESSY_ROWS)
-    outcome = warehouse.build()
-    assert outcome.success, outcome.failures
-    return warehouse
+def messy(build_warehouse: Callable[..., Warehouse]) -> Warehouse:
+    return build_warehouse("staging", MESSY_ROWS)
 
 
 def test_every_raw_row_lands_in_exactly_one_place(messy: Warehouse) -> None:
