@@ -5,8 +5,8 @@
 -- the day's realized P&L over that equity (project variable
 -- `starting_equity_usd`).
 
-with trades as (
-    select * from {{ ref('fct_trades') }}
+with fills_per_symbol_day as (
+    select * from {{ ref('int_fills_aggregated_daily') }}
 ),
 
 windows as (
@@ -16,8 +16,7 @@ windows as (
 history as (
     select
         start_date,
-        end_date,
-        window_end_at as as_of_at
+        end_date
     from windows
     where window_name = 'all'
 ),
@@ -29,33 +28,23 @@ calendar as (
     cross join generate_series(0, history.end_date - history.start_date) as day_offset
 ),
 
-fills_until_as_of as (
-    select
-        trades.*,
-        {{ utc_date('trades.order_time') }} as date_day,
-        -- A trade is a sell that closed inventory; a sell nothing covered
-        -- (unmatched) has no result and is counted in allocation_health.
-        trades.side = 'sell' and trades.matched_size > 0 as is_trade
-    from trades
-    inner join history on trades.order_time <= history.as_of_at
-),
-
 fills_per_day as (
+    -- Counts summed over symbols stay whole numbers (sum of bigint is numeric).
     select
         date_day,
-        count(*) filter (where side = 'buy') as buys,
-        count(*) filter (where side = 'sell') as sells,
-        count(*) filter (where is_trade) as trades,
-        count(*) filter (where is_trade and realized_pnl_usd > 0) as wins,
-        count(*) filter (where is_trade and realized_pnl_usd < 0) as losses,
-        count(*) filter (where is_trade and realized_pnl_usd = 0) as breakevens,
-        sum(realized_pnl_usd) filter (where side = 'sell') as realized_pnl_usd,
-        sum(realized_pnl_usd) filter (where is_trade and realized_pnl_usd > 0) as gross_profit_usd,
-        sum(realized_pnl_usd) filter (where is_trade and realized_pnl_usd < 0) as gross_loss_usd,
+        sum(buys)::bigint as buys,
+        sum(sells)::bigint as sells,
+        sum(trades)::bigint as trades,
+        sum(wins)::bigint as wins,
+        sum(losses)::bigint as losses,
+        sum(breakevens)::bigint as breakevens,
+        sum(realized_pnl_usd) as realized_pnl_usd,
+        sum(gross_profit_usd) as gross_profit_usd,
+        sum(gross_loss_usd) as gross_loss_usd,
         sum(fees_usd) as fees_usd,
-        sum(notional_usd) filter (where side = 'buy') as bought_usd,
-        sum(notional_usd) filter (where side = 'sell') as sold_usd
-    from fills_until_as_of
+        sum(bought_usd) as bought_usd,
+        sum(sold_usd) as sold_usd
+    from fills_per_symbol_day
     group by date_day
 ),
 

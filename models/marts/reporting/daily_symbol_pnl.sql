@@ -3,36 +3,16 @@
 -- fill up to `as_of`, zeros on days it did not trade. Summed over symbols it
 -- gives daily_pnl's counts and money.
 
-with trades as (
-    select * from {{ ref('fct_trades') }}
+with fills_per_day as (
+    select * from {{ ref('int_fills_aggregated_daily') }}
 ),
 
 daily as (
     select * from {{ ref('daily_pnl') }}
 ),
 
-windows as (
-    select * from {{ ref('report_windows') }}
-),
-
-history as (
-    select window_end_at as as_of_at
-    from windows
-    where window_name = 'all'
-),
-
-fills_until_as_of as (
-    select
-        trades.*,
-        {{ utc_date('trades.order_time') }} as date_day,
-        -- A trade is a sell that closed inventory, as in daily_pnl.
-        trades.side = 'sell' and trades.matched_size > 0 as is_trade
-    from trades
-    inner join history on trades.order_time <= history.as_of_at
-),
-
 symbols as (
-    select distinct symbol from fills_until_as_of
+    select distinct symbol from fills_per_day
 ),
 
 calendar as (
@@ -41,24 +21,6 @@ calendar as (
         symbols.symbol
     from daily
     cross join symbols
-),
-
-fills_per_day as (
-    select
-        date_day,
-        symbol,
-        count(*) filter (where side = 'buy') as buys,
-        count(*) filter (where side = 'sell') as sells,
-        count(*) filter (where is_trade) as trades,
-        count(*) filter (where is_trade and realized_pnl_usd > 0) as wins,
-        count(*) filter (where is_trade and realized_pnl_usd < 0) as losses,
-        count(*) filter (where is_trade and realized_pnl_usd = 0) as breakevens,
-        sum(realized_pnl_usd) filter (where side = 'sell') as realized_pnl_usd,
-        sum(fees_usd) as fees_usd,
-        sum(notional_usd) filter (where side = 'buy') as bought_usd,
-        sum(notional_usd) filter (where side = 'sell') as sold_usd
-    from fills_until_as_of
-    group by date_day, symbol
 ),
 
 days as (
