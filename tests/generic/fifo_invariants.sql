@@ -1,8 +1,10 @@
 {#-
     The remaining-size invariants of FIFO lot allocations. Each test is applied
     to an allocations model with the columns of fct_fifo_allocations and, where
-    it needs the fills, to the fills model the allocations were made from. All
-    of them compare within the project variable `fifo_dust`.
+    it needs the fills, to the fills model the allocations were made from.
+    Allocations are exact numeric and every piece is emitted, however small,
+    so every comparison is exact: no tolerance that could add up over a long
+    history. `fifo_dust` is a reporting threshold and plays no part here.
 -#}
 
 {#- No buy gives more than its size (its remaining size never goes below zero), and only to sells of its symbol. -#}
@@ -30,14 +32,12 @@ where
     fills.order_id is null
     or fills.side <> 'buy'
     or fills.symbol <> drawn_per_buy.symbol
-    or drawn_per_buy.drawn_size > fills.size + {{ var('fifo_dust') }}
+    or drawn_per_buy.drawn_size > fills.size
 {% endtest %}
 
 {#-
-    Every sell's allocations, matched plus unmatched, add up to its size, and
-    only sells have allocations. Pieces below the dust are not emitted, each
-    sits beside an emitted one, so a sell may fall short by less than the dust
-    per emitted piece plus one.
+    Every sell's allocations, matched plus unmatched, add up exactly to its
+    size, and only sells have allocations.
 -#}
 {% test sell_allocations_sum_to_size(model, fills) %}
 with allocations as (
@@ -49,7 +49,7 @@ fills as (
 ),
 
 allocated_per_sell as (
-    select sell_order_id, sum(allocated_size) as allocated_size, count(*) as pieces
+    select sell_order_id, sum(allocated_size) as allocated_size
     from allocations
     group by sell_order_id
 )
@@ -62,8 +62,7 @@ where
     or (fills.side <> 'sell' and allocated_per_sell.sell_order_id is not null)
     or (
         fills.side = 'sell'
-        and abs(fills.size - coalesce(allocated_per_sell.allocated_size, 0))
-        >= {{ var('fifo_dust') }} * (coalesce(allocated_per_sell.pieces, 0) + 1)
+        and fills.size <> coalesce(allocated_per_sell.allocated_size, 0)
     )
 {% endtest %}
 
@@ -128,15 +127,14 @@ lot_use_over_time as (
 ),
 
 lot_exhaustion as (
-    -- The fill position of the sell that brought each lot within dust of empty
-    -- (null while the lot is still open).
+    -- The fill position of the sell that emptied each lot (null while the lot
+    -- still holds anything at all).
     select
         buys.order_id as buy_order_id,
         buys.symbol,
         buys.fill_seq as buy_seq,
         min(lot_use_over_time.sell_seq) filter (
-            where lot_use_over_time.drawn_before + lot_use_over_time.allocated_size
-            > buys.size - {{ var('fifo_dust') }}
+            where lot_use_over_time.drawn_before + lot_use_over_time.allocated_size >= buys.size
         ) as exhausted_at_seq
     from fills_in_fifo_order as buys
     left join lot_use_over_time on buys.order_id = lot_use_over_time.buy_order_id
@@ -160,10 +158,9 @@ violations as (
         lot_use_over_time.sell_order_id,
         lot_use_over_time.buy_order_id,
         case
-            when lot_use_over_time.buy_size - lot_use_over_time.drawn_before < {{ var('fifo_dust') }}
+            when lot_use_over_time.drawn_before >= lot_use_over_time.buy_size
                 then 'drew on an exhausted lot'
-            when lot_use_over_time.drawn_before + lot_use_over_time.allocated_size
-                > lot_use_over_time.buy_size + {{ var('fifo_dust') }}
+            when lot_use_over_time.drawn_before + lot_use_over_time.allocated_size > lot_use_over_time.buy_size
                 then 'drew more than the lot had left'
             when older_lots_exhausted_by.older_lots_exhausted_at_seq > lot_use_over_time.sell_seq
                 then 'an older lot still had size'
@@ -194,8 +191,8 @@ results_per_sell as (
 ),
 
 inventory_over_time as (
-    -- A sell takes its size less its unmatched part: emitted pieces would
-    -- drift by the hidden sub-dust pieces over a long history.
+    -- A sell takes its size less its unmatched part, from the fills, so a
+    -- lost or doubled matched piece cannot hide an error here.
     select
         fills.order_id,
         fills.side,
@@ -215,15 +212,14 @@ inventory_over_time as (
 
 select *
 from inventory_over_time
-where side = 'sell' and unmatched_size > 0 and inventory_after >= {{ var('fifo_dust') }}
+where side = 'sell' and unmatched_size > 0 and inventory_after > 0
 {% endtest %}
 
 {#-
     Per symbol, bought minus what sells matched equals what the lots still
     hold, all up to the lots' as_of. The matched side is taken from the fills
     (sell sizes less the unmatched parts), not from the pieces the lots were
-    computed from, so a lost or doubled piece shows; within the dust per lot
-    and sell.
+    computed from, so a lost or doubled piece shows; exactly.
 -#}
 {% test open_remaining_balances(model, fills, allocations) %}
 with lots as (
@@ -252,8 +248,7 @@ traded as (
     select
         symbol,
         sum(size) filter (where side = 'buy') as bought_size,
-        sum(size) filter (where side = 'sell') as sold_size,
-        count(*) as fills
+        sum(size) filter (where side = 'sell') as sold_size
     from fills
     group by symbol
 ),
@@ -271,11 +266,11 @@ select traded.symbol, traded.bought_size, traded.sold_size, unmatched.unmatched_
 from traded
 left join unmatched on traded.symbol = unmatched.symbol
 full outer join remaining on traded.symbol = remaining.symbol
-where abs(
+where
     coalesce(traded.bought_size, 0)
     - (coalesce(traded.sold_size, 0) - coalesce(unmatched.unmatched_size, 0))
     - coalesce(remaining.remaining_size, 0)
-) >= {{ var('fifo_dust') }} * (coalesce(traded.fills, 0) + 1)
+    <> 0
 {% endtest %}
 
 {#- Review heuristic from the incident: sells drawing on a lot older than the gap. -#}

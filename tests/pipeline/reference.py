@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, localcontext
 
-DUST = Decimal("1e-8")
-
-
 def to_numeric(value: float) -> Decimal:
     """PostgreSQL's float8 -> numeric cast: 15 significant digits."""
     return Decimal(f"{value:.15g}")
@@ -38,7 +35,8 @@ class Allocation:
     pnl: Decimal | None
 
 
-def fifo(fills: list[Fill], dust: Decimal = DUST) -> list[Allocation]:
+def fifo(fills: list[Fill]) -> list[Allocation]:
+    """Every allocation piece, however small: sizes are exact."""
     out: list[Allocation] = []
     by_symbol: dict[str, list[Fill]] = defaultdict(list)
     for fill in fills:
@@ -68,11 +66,11 @@ def fifo(fills: list[Fill], dust: Decimal = DUST) -> list[Allocation]:
                         lots[0][1] = remaining
                 if need > 0:
                     out.append(Allocation(fill.order_id, None, need, None))
-    return [a for a in out if a.size >= dust]
+    return out
 
 
 def compare(sql_rows: list[tuple[str, str | None, Decimal, Decimal | None]], expected: list[Allocation]) -> list[str]:
-    """Differences between SQL allocations and the reference, within the dust (P&L within 1e-9)."""
+    """Differences between SQL allocations and the reference: sizes exactly, P&L within 1e-9."""
     problems: list[str] = []
     actual = {(s, b): (size, pnl) for s, b, size, pnl in sql_rows}
     wanted = {(a.sell_order_id, a.buy_order_id): (a.size, a.pnl) for a in expected}
@@ -85,7 +83,7 @@ def compare(sql_rows: list[tuple[str, str | None, Decimal, Decimal | None]], exp
             problems.append(f"extra in SQL: {key} {actual[key]}")
         else:
             (size_a, pnl_a), (size_w, pnl_w) = actual[key], wanted[key]
-            if abs(size_a - size_w) >= DUST:
+            if size_a != size_w:
                 problems.append(f"size {key}: SQL {size_a} reference {size_w}")
             if (pnl_a is None) != (pnl_w is None) or (
                 pnl_a is not None and pnl_w is not None and abs(pnl_a - pnl_w) > Decimal("1e-9")

@@ -1,7 +1,8 @@
--- daily_pnl per symbol: one row per UTC day and symbol, on the same full
--- calendar (first fill's day to the day of `as_of`), for every symbol with a
--- fill up to `as_of`, zeros on days it did not trade. Summed over symbols it
--- gives daily_pnl's counts and money.
+-- daily_pnl per symbol: one row per UTC day and symbol, from the symbol's own
+-- first fill to the day of `as_of`, zeros on days it did not trade. Summed
+-- over symbols it gives daily_pnl's counts and money. Each symbol's calendar
+-- starts at its own first fill, so one early fill of one symbol cannot give
+-- every other symbol years of empty days.
 
 with fills_per_day as (
     select * from {{ ref('int_fills_aggregated_daily') }}
@@ -12,7 +13,11 @@ daily as (
 ),
 
 symbols as (
-    select distinct symbol from fills_per_day
+    select
+        symbol,
+        min(date_day) as first_day
+    from fills_per_day
+    group by symbol
 ),
 
 calendar as (
@@ -20,7 +25,7 @@ calendar as (
         daily.date_day,
         symbols.symbol
     from daily
-    cross join symbols
+    inner join symbols on daily.date_day >= symbols.first_day
 ),
 
 days as (
