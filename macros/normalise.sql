@@ -17,48 +17,71 @@
 {%- endmacro %}
 
 {#-
+    Plain printable ASCII with single spaces between words needs none of the
+    Unicode clean-up below; checking for it is five times cheaper than the
+    clean-up, and nearly every value a bot writes is plain.
+-#}
+{% macro is_plain_code(expression) -%}
+    ({{ expression }} ~ '^[!-~]*$')
+{%- endmacro %}
+
+{% macro is_plain_label(expression) -%}
+    ({{ expression }} ~ '^[!-~]+( [!-~]+)*$')
+{%- endmacro %}
+
+{#-
     A free-text label (source, trigger): every Unicode space becomes one ASCII
     space, invisible characters go, runs of spaces collapse, ends are trimmed,
     and the result is lower case; empty becomes null.
 -#}
 {% macro clean_label(expression) -%}
-    nullif(lower(btrim(regexp_replace(regexp_replace(regexp_replace(
-        {{ expression }},
-        '{{ unicode_space_class() }}', ' ', 'g'),
-        '{{ unicode_invisible_class() }}', '', 'g'),
-        ' {2,}', ' ', 'g'))), '')
+    case
+        when {{ is_plain_label(expression) }} then lower({{ expression }})
+        else nullif(lower(btrim(regexp_replace(regexp_replace(regexp_replace(
+            {{ expression }},
+            '{{ unicode_space_class() }}', ' ', 'g'),
+            '{{ unicode_invisible_class() }}', '', 'g'),
+            ' {2,}', ' ', 'g'))), '')
+    end
 {%- endmacro %}
 
 {#- A code word (side, status): no space or invisible character belongs in one; lower case, empty is null. -#}
 {% macro clean_code(expression) -%}
-    nullif(lower(regexp_replace(
-        {{ expression }},
-        '{{ unicode_space_class() }}|{{ unicode_invisible_class() }}', '', 'g')), '')
+    case
+        when {{ is_plain_code(expression) }} then nullif(lower({{ expression }}), '')
+        else nullif(lower(regexp_replace(
+            {{ expression }},
+            '{{ unicode_space_class() }}|{{ unicode_invisible_class() }}', '', 'g')), '')
+    end
 {%- endmacro %}
 
 {#- `avax/usd`, ` AVAX-USD `, `avax_usd` and `AVAX-USD` typed with a zero-width space are one product id: AVAX-USD. -#}
 {% macro normalise_symbol(column) -%}
-    nullif(upper(translate(regexp_replace(
-        {{ column }},
-        '{{ unicode_space_class() }}|{{ unicode_invisible_class() }}', '', 'g'), '/_', '--')), '')
+    nullif(upper(translate(
+        case
+            when {{ is_plain_code(column) }} then {{ column }}
+            else regexp_replace(
+                {{ column }},
+                '{{ unicode_space_class() }}|{{ unicode_invisible_class() }}', '', 'g')
+        end,
+        '/_', '--')), '')
 {%- endmacro %}
 
 {#-
     The bot wrote the trigger as {"trigger": "roc_buy"}, as a bare JSON string,
     or not at all; older rows use "name" or "type" inside the object. Any other
     shape (number, array) keeps its JSON text so that it is visible, not lost.
+    The text is raw: clean it with clean_label.
 -#}
-{% macro trigger_name(column) -%}
-    {{ clean_label(
-        "case jsonb_typeof(" ~ column ~ ")
-            when 'object' then coalesce(
-                " ~ column ~ " ->> 'trigger', " ~ column ~ " ->> 'name', " ~ column ~ " ->> 'type'
-            )
-            when 'string' then " ~ column ~ " #>> '{}'
-            when 'null' then null
-            else " ~ column ~ "::text
-        end"
-    ) }}
+{% macro trigger_text(column) -%}
+    case jsonb_typeof({{ column }})
+        when 'object' then coalesce(
+            {{ column }} ->> 'trigger', {{ column }} ->> 'name', {{ column }} ->> 'type'
+        )
+        when 'string' then {{ column }} #>> '{}'
+        when 'null' then null
+        else {{ column }}::text
+    end
 {%- endmacro %}
 
 {#- True for null, zero, negative, NaN and infinite float values. -#}

@@ -19,67 +19,99 @@ with fills as (
     select * from {{ ref('stg_trading_bot__fills') }}
 ),
 
-fills_in_fifo_order as (
+fills_keyed as (
     select
-        *,
-        row_number() over (
-            partition by symbol
-            order by order_time, case side when 'buy' then 0 else 1 end, order_id
-        ) as fill_seq,
-        case side when 'buy' then size else -size end as signed_size
+        symbol,
+        order_id,
+        side,
+        order_time,
+        size,
+        price,
+        fees_usd,
+        {{ fifo_order_keys() }}
     from fills
 ),
 
-running_balance as (
+fill_positions as (
+    -- One sort of the narrow fills in FIFO order gives every running figure
+    -- the method needs: the quantity bought and sold through each fill and
+    -- the count of buys and sells so far (a fill's sequence number on its side).
     select
-        *,
-        sum(signed_size) over symbol_so_far as balance
-    from fills_in_fifo_order
-    window symbol_so_far as (
-        partition by symbol order by fill_seq rows between unbounded preceding and current row
+        symbol,
+        order_id,
+        side,
+        order_time,
+        size,
+        price,
+        fees_usd,
+        fifo_is_sell,
+        fifo_order_key,
+        sum(case when side = 'buy' then size else 0 end) over through_fill as bought_through,
+        sum(case when side = 'sell' then size else 0 end) over through_fill as sold_through,
+        count(*) filter (where side = 'buy') over through_fill as buys_through,
+        count(*) filter (where side = 'sell') over through_fill as sells_through
+    from fills_keyed
+    window through_fill as (
+        partition by symbol order by {{ fifo_order_by(keyed=true) }} rows between unbounded preceding and current row
     )
 ),
 
-cumulative_unmatched as (
+fill_axis as (
+    -- The cumulative unmatched quantity is the running minimum of the balance,
+    -- floored at zero and negated; a sell's unmatched part is its step. Same
+    -- window order as above, so no second sort.
     select
-        *,
-        greatest(0, -min(balance) over symbol_so_far) as cum_unmatched
-    from running_balance
-    window symbol_so_far as (
-        partition by symbol order by fill_seq rows between unbounded preceding and current row
-    )
-),
-
-fills_split as (
-    select
-        *,
-        case
-            when side = 'sell'
-                then cum_unmatched - coalesce(lag(cum_unmatched) over (partition by symbol order by fill_seq), 0)
-            else 0
-        end as unmatched_size
-    from cumulative_unmatched
-),
-
-axis_intervals as (
-    -- Buys span their whole size on the axis; sells only their matched part.
-    select
-        *,
-        row_number() over same_side as side_seq,
-        sum(size - unmatched_size) over same_side as axis_end
-    from fills_split
-    window same_side as (
-        partition by symbol, side order by fill_seq rows between unbounded preceding and current row
-    )
+        symbol,
+        order_id,
+        side,
+        order_time,
+        size,
+        price,
+        fees_usd,
+        bought_through,
+        sold_through,
+        buys_through,
+        sells_through,
+        greatest(0, -min(bought_through - sold_through) over through_fill) as unmatched_through,
+        greatest(0, -coalesce(min(bought_through - sold_through) over before_fill, 0)) as unmatched_before
+    from fill_positions
+    window
+        through_fill as (
+            partition by symbol order by {{ fifo_order_by(keyed=true) }} rows between unbounded preceding and current row
+        ),
+        before_fill as (
+            partition by symbol order by {{ fifo_order_by(keyed=true) }} rows between unbounded preceding and 1 preceding
+        )
 ),
 
 buys as (
-    select * from axis_intervals
+    select
+        symbol,
+        buys_through as side_seq,
+        order_id,
+        order_time,
+        size,
+        price,
+        fees_usd,
+        bought_through as axis_end
+    from fill_axis
     where side = 'buy'
 ),
 
 sells as (
-    select * from axis_intervals
+    -- Matched sells tile the axis in order: a sell's matched part ends where
+    -- everything sold so far, less what was unmatched so far, ends.
+    select
+        symbol,
+        sells_through as side_seq,
+        order_id,
+        order_time,
+        size,
+        price,
+        fees_usd,
+        unmatched_through - unmatched_before as unmatched_size,
+        sold_through - unmatched_through as axis_end
+    from fill_axis
     where side = 'sell'
 ),
 
@@ -99,28 +131,20 @@ interval_ends as (
     from sells
 ),
 
-axis_cuts as (
-    select
-        symbol,
-        axis_position,
-        sum(buy_ends) as buy_ends,
-        sum(sell_ends) as sell_ends
-    from interval_ends
-    group by symbol, axis_position
-),
-
 segments as (
+    -- Each axis segment ends at an interval end. Ends at one position sort
+    -- together: only the first of them closes a segment of positive size,
+    -- and the ends before it are exactly those at smaller positions, which
+    -- count the buys and sells the segment lies after.
     select
         symbol,
-        axis_position - coalesce(lag(axis_position) over by_position, 0) as segment_size,
-        (coalesce(sum(buy_ends) over cuts_before, 0) + 1)::bigint as buy_seq,
-        (coalesce(sum(sell_ends) over cuts_before, 0) + 1)::bigint as sell_seq
-    from axis_cuts
+        axis_position - lag(axis_position, 1, 0) over ends_in_order as segment_size,
+        coalesce(sum(buy_ends) over ends_before, 0) + 1 as buy_seq,
+        coalesce(sum(sell_ends) over ends_before, 0) + 1 as sell_seq
+    from interval_ends
     window
-        by_position as (partition by symbol order by axis_position),
-        cuts_before as (
-            partition by symbol order by axis_position rows between unbounded preceding and 1 preceding
-        )
+        ends_in_order as (partition by symbol order by axis_position rows between unbounded preceding and current row),
+        ends_before as (partition by symbol order by axis_position rows between unbounded preceding and 1 preceding)
 ),
 
 matched_pieces as (
@@ -170,6 +194,16 @@ pieces as (
     select * from unmatched_pieces
 ),
 
+pieces_valued as (
+    -- Fees are multiplied before dividing so that the money columns carry one
+    -- rounding (numeric division), not two; each is computed once.
+    select
+        *,
+        buy_price * allocated_size + buy_fees_usd * allocated_size / buy_size as cost_basis_exact,
+        sell_price * allocated_size - sell_fees_usd * allocated_size / sell_size as net_proceeds_exact
+    from pieces
+),
+
 final as (
     select
         {{ surrogate_key(['sell_order_id', 'buy_order_id', var('allocation_version')]) }} as allocation_id,
@@ -183,22 +217,17 @@ final as (
         -- zeros so that 9.9 reads 9.9 (the value is unchanged).
         trim_scale(buy_fees_usd / buy_size) as buy_fees_per_unit,
         trim_scale(sell_fees_usd / sell_size) as sell_fees_per_unit,
-        -- Fees are multiplied before dividing so that the money columns carry
-        -- one rounding (numeric division), not two.
-        trim_scale(buy_price * allocated_size + buy_fees_usd * allocated_size / buy_size) as cost_basis_usd,
+        trim_scale(cost_basis_exact) as cost_basis_usd,
         sell_price * allocated_size as proceeds_usd,
-        trim_scale(sell_price * allocated_size - sell_fees_usd * allocated_size / sell_size) as net_proceeds_usd,
-        trim_scale(
-            (sell_price * allocated_size - sell_fees_usd * allocated_size / sell_size)
-            - (buy_price * allocated_size + buy_fees_usd * allocated_size / buy_size)
-        ) as pnl_usd,
+        trim_scale(net_proceeds_exact) as net_proceeds_usd,
+        trim_scale(net_proceeds_exact - cost_basis_exact) as pnl_usd,
         buy_time,
         sell_time,
         {{ var('allocation_version') }}::integer as allocation_version,
         buy_order_id is null as is_unmatched,
         sell_time - buy_time as holding_time,
         extract(epoch from sell_time - buy_time)::numeric as holding_seconds
-    from pieces
+    from pieces_valued
 )
 
 select * from final

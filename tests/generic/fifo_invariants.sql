@@ -95,7 +95,7 @@ fills_in_fifo_order as (
         size,
         row_number() over (
             partition by symbol
-            order by order_time, case side when 'buy' then 0 else 1 end, order_id
+            order by {{ fifo_order_by() }}
         ) as fill_seq
     from fills
 ),
@@ -203,7 +203,7 @@ inventory_over_time as (
         end)
             over (
                 partition by fills.symbol
-                order by fills.order_time, case fills.side when 'buy' then 0 else 1 end, fills.order_id
+                order by {{ fifo_order_by('fills.') }}
                 rows between unbounded preceding and current row
             ) as inventory_after
     from fills

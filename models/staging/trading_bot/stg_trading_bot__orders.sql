@@ -9,20 +9,50 @@ with raw_orders as (
     select * from {{ source('trading_bot', 'trade_records') }}
 ),
 
-copies_per_order_id as (
-    -- A raw table without its primary key can hold an order id twice. Identical
-    -- copies keep their first row; copies that disagree are all untrustworthy.
-    select
-        *,
-        row_number() over (partition by order_id order by order_time) as copy_number,
-        -- postgres has no count(distinct) window; equal min and max hashes
-        -- mean every copy is the same row.
-        min(md5(raw_orders::text)) over (partition by order_id)
-        <> max(md5(raw_orders::text)) over (partition by order_id) as copies_disagree
+repeated_order_ids as (
+    -- A raw table without its primary key can hold an order id twice.
+    -- Identical copies keep one row; copies that disagree are all
+    -- untrustworthy. Only repeated ids are hashed and numbered: with the key
+    -- in place (the usual case) that is no row at all.
+    select order_id
     from raw_orders
+    group by order_id
+    having count(*) > 1
 ),
 
-normalised as (
+repeated_copies as (
+    select
+        raw_orders.*,
+        row_number() over copies_of_id as copy_number,
+        -- postgres has no count(distinct) window; equal min and max hashes
+        -- mean every copy is the same row.
+        min(md5(raw_orders::text)) over (partition by raw_orders.order_id)
+        <> max(md5(raw_orders::text)) over (partition by raw_orders.order_id) as copies_disagree
+    from raw_orders
+    inner join repeated_order_ids on raw_orders.order_id = repeated_order_ids.order_id
+    window copies_of_id as (partition by raw_orders.order_id order by raw_orders.order_time)
+),
+
+single_copies as (
+    select
+        raw_orders.*,
+        1::bigint as copy_number,
+        false as copies_disagree
+    from raw_orders
+    left join repeated_order_ids on raw_orders.order_id = repeated_order_ids.order_id
+    where repeated_order_ids.order_id is null
+),
+
+copies_per_order_id as (
+    select * from single_copies
+    union all
+    select * from repeated_copies
+),
+
+-- `materialized`: every later step reads these columns several times, and
+-- PostgreSQL would otherwise inline the clean-up (regular expressions) and
+-- the reason (a long case) at each reference: 45 s instead of 12 s at 1M rows.
+normalised as materialized (
     select
         order_id::text as order_id,
         copy_number,
@@ -34,7 +64,7 @@ normalised as (
         case when status is null then 'legacy_fill' else coalesce({{ clean_code('status') }}, '') end as status,
         status is null as is_legacy_status,
         coalesce({{ clean_label('source') }}, 'unknown') as source,
-        {{ trigger_name('trigger') }} as trigger_name,
+        {{ clean_label(trigger_text('trigger')) }} as trigger_name,
         {{ clean_label('order_type') }} as order_type,
         price as price_float,
         size as size_float,
@@ -58,7 +88,7 @@ classified as (
     from normalised
 ),
 
-with_reason as (
+with_reason as materialized (
     select
         *,
         case
