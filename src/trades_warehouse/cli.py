@@ -107,7 +107,8 @@ def load(
     Missing is not null: a column a row leaves out (an absent JSON key, an
     empty CSV cell or JSON string) keeps an existing order's value, and is NULL
     for a new order. To erase a value say so: NULL in a CSV cell, null in JSON.
-    A new order must give order_id, symbol and side.
+    A new order must give order_id, symbol and side, and a CSV must end with a
+    line break (a file cut short does not).
 
     Exit 2 when a file is rejected (each with file, line and column; the
     other files still load), 3 when the database cannot be reached or refuses.

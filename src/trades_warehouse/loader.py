@@ -67,6 +67,7 @@ CSV_NULL = "NULL"
 MAX_JSON_DEPTH = 100
 # The bit of each column in ``incoming.given``: which cells a row gives.
 GIVEN_BITS = {column: 1 << n for n, column in enumerate(COLUMNS)}
+ALL_GIVEN = sum(GIVEN_BITS.values())
 
 # A large value (a long trigger) is a value, not a CSV error; a cut-off quote
 # still fails, as the reader is strict and rows must match the header.
@@ -388,7 +389,7 @@ def _as_copied(row: Row) -> dict[str, object]:
 
 
 def _given(row: Row) -> int:
-    return sum(GIVEN_BITS.values()) if len(row) == len(COLUMNS) else sum(GIVEN_BITS[c] for c in row)
+    return ALL_GIVEN if len(row) == len(COLUMNS) else sum(GIVEN_BITS[c] for c in row)
 
 
 def ensure_source_table(conn: psycopg.Connection[tuple[object, ...]], schema: str) -> None:
@@ -429,6 +430,28 @@ def _reject_incomplete_new_orders(
             )
 
 
+def _upsert(target: sql.Identifier) -> sql.Composed:
+    """Insert incoming rows; on a known order_id set each cell the row gives and keep the others."""
+    kept = [c for c in COLUMNS if c != "order_id"]
+    merged = (
+        sql.SQL("case when i.given & {bit} <> 0 then i.{c} else t.{c} end").format(
+            bit=sql.Literal(GIVEN_BITS[c]), c=sql.Identifier(c)
+        )
+        for c in kept
+    )
+    return sql.SQL(
+        "insert into {target} as t ({columns}) select {columns} from incoming"
+        " on conflict (order_id) do update set ({kept}) ="
+        " (select {merged} from incoming as i where i.order_id = excluded.order_id)"
+        " returning (xmax = 0)"
+    ).format(
+        target=target,
+        columns=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+        kept=sql.SQL(", ").join(map(sql.Identifier, kept)),
+        merged=sql.SQL(", ").join(merged),
+    )
+
+
 def load_rows(
     connection: Connection,
     schema: str,
@@ -461,24 +484,9 @@ def load_rows(
             with cur.copy(sql.SQL("copy incoming ({}, given) from stdin").format(column_list)) as copy:
                 for row, _ in unique.values():
                     copy.write_row([_copy_value(row, c) for c in COLUMNS] + [_given(row)])
-            cur.execute("alter table incoming add primary key (order_id)")
-            kept = [c for c in COLUMNS if c != "order_id"]
-            merged = sql.SQL(", ").join(
-                sql.SQL("case when i.given & {} <> 0 then i.{} else t.{} end").format(
-                    sql.Literal(GIVEN_BITS[c]), sql.Identifier(c), sql.Identifier(c)
-                )
-                for c in kept
-            )
-            cur.execute(
-                sql.SQL(
-                    "insert into {} as t ({cols}) select {cols} from incoming "
-                    "on conflict (order_id) do update set ({kept}) = "
-                    "(select {merged} from incoming as i where i.order_id = excluded.order_id) "
-                    "returning (xmax = 0)"
-                ).format(
-                    target, cols=column_list, kept=sql.SQL(", ").join(map(sql.Identifier, kept)), merged=merged
-                )
-            )
+            if not replace:  # each conflict looks its row up in incoming
+                cur.execute("alter table incoming add primary key (order_id)")
+            cur.execute(_upsert(target))
             flags = [bool(r[0]) for r in cur.fetchall()]
         conn.commit()
     inserted = sum(flags)
