@@ -114,12 +114,12 @@ def load(
     other files still load), 3 when the database cannot be reached or refuses.
     """
     parsed: list[tuple[Path, loader.LoadedFile]] = []
-    rejected = False
+    rejected: list[loader.LoadError] = []
     for path in files:
         try:
             parsed.append((path, loader.read_file(path)))
         except loader.LoadError as exc:
-            rejected = _reject(exc)
+            rejected.append(_reject(exc))
     if not parsed:
         raise typer.Exit(int(Exit.BAD_INPUT))
     connection = _connect()
@@ -127,7 +127,7 @@ def load(
         try:
             result = loader.load_rows(connection, schema or source_schema(), loaded.rows, where=loaded.where)
         except loader.LoadError as exc:
-            rejected = _reject(exc)
+            rejected.append(_reject(exc))
             continue
         except (database.ServerError, psycopg.Error) as exc:
             # One line, no traceback: the message is the server's or libpq's.
@@ -139,10 +139,10 @@ def load(
         raise typer.Exit(int(Exit.BAD_INPUT))
 
 
-def _reject(error: loader.LoadError) -> bool:
+def _reject(error: loader.LoadError) -> loader.LoadError:
     # No highlighting: rich's highlighter takes minutes over a long hostile value.
     err_console.print(f"[bold red]rejected:[/] {escape(str(error))}", highlight=False)
-    return True
+    return error
 
 
 def _build(select: str | None = None, full_refresh: bool = False) -> None:
