@@ -7,8 +7,10 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
 
+import psycopg
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from trades_warehouse import database, dbt_invoke, loader
@@ -100,22 +102,47 @@ def load(
     files: Annotated[list[Path], typer.Argument(help="CSV, JSON (array) or JSON-lines files of orders.")],
     schema: Annotated[str | None, typer.Option(help="Source schema (default TRADES_SOURCE_SCHEMA or public).")] = None,
 ) -> None:
-    """Load orders into trade_records, idempotent on order_id; a malformed file loads nothing."""
+    """Load orders into trade_records, upserting on order_id; a malformed file loads nothing.
+
+    Missing is not null: a column a row leaves out (an absent JSON key, an
+    empty CSV cell or JSON string) keeps an existing order's value, and is NULL
+    for a new order. To erase a value say so: NULL in a CSV cell, null in JSON.
+    A new order must give order_id, symbol and side, and a CSV must end with a
+    line break (a file cut short does not).
+
+    Exit 2 when a file is rejected (each with file, line and column; the
+    other files still load), 3 when the database cannot be reached or refuses.
+    """
     parsed: list[tuple[Path, loader.LoadedFile]] = []
-    problems: list[str] = []
+    rejected: list[loader.LoadError] = []
     for path in files:
         try:
             parsed.append((path, loader.read_file(path)))
         except loader.LoadError as exc:
-            problems.append(str(exc))
-    for problem in problems:
-        err_console.print(f"[bold red]rejected:[/] {problem}")
+            rejected.append(_reject(exc))
+    if not parsed:
+        raise typer.Exit(int(Exit.BAD_INPUT))
     connection = _connect()
     for path, loaded in parsed:
-        result = loader.load_rows(connection, schema or source_schema(), loaded.rows, columns=loaded.columns)
-        console.print(f"{path}: {result.rows_in_files} rows, {result.inserted} new, {result.updated} updated")
-    if problems:
+        try:
+            result = loader.load_rows(connection, schema or source_schema(), loaded.rows, where=loaded.where)
+        except loader.LoadError as exc:
+            rejected.append(_reject(exc))
+            continue
+        except (database.ServerError, psycopg.Error) as exc:
+            # One line, no traceback: the message is the server's or libpq's.
+            raise _fail(escape(" ".join(str(exc).split())), Exit.DATABASE) from exc
+        console.print(
+            escape(f"{path}: {result.rows_in_files} rows, {result.inserted} new, {result.updated} updated")
+        )
+    if rejected:
         raise typer.Exit(int(Exit.BAD_INPUT))
+
+
+def _reject(error: loader.LoadError) -> loader.LoadError:
+    # No highlighting: rich's highlighter takes minutes over a long hostile value.
+    err_console.print(f"[bold red]rejected:[/] {escape(str(error))}", highlight=False)
+    return error
 
 
 def _build(select: str | None = None, full_refresh: bool = False) -> None:
