@@ -29,14 +29,17 @@ class Exit(IntEnum):
 
 
 def _fail(message: str, code: Exit) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}")
+    err_console.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(int(code))
 
 
 def _connect() -> database.Connection:
+    """The configured server, reached once: unreachable or refused is exit 3 with one line, not a traceback."""
     try:
         with console.status("Connecting to PostgreSQL..."):
-            return database.resolve_connection()
+            connection = database.resolve_connection()
+            connection.connect().close()
+            return connection
     except database.ServerError as exc:
         raise _fail(str(exc), Exit.DATABASE) from exc
 
@@ -179,19 +182,22 @@ def run() -> None:
     from trades_warehouse.paths import state_dir
 
     connection = _connect()
-    report = scheduler.scheduled_run(
-        connection,
-        source_schema=source_schema(),
-        target_schema=target_schema(),
-        target_path=state_dir() / "run-target",
-        say=lambda line: err_console.print(f"[yellow]{line}[/]"),
-    )
+    try:
+        report = scheduler.scheduled_run(
+            connection,
+            source_schema=source_schema(),
+            target_schema=target_schema(),
+            target_path=state_dir() / "run-target",
+            say=lambda line: err_console.print(f"[yellow]{escape(line)}[/]"),
+        )
+    except (database.ServerError, psycopg.OperationalError) as exc:
+        raise _fail(" ".join(f"lost the database: {exc}".split()), Exit.DATABASE) from exc
     if report.exit_code == scheduler.EXIT_OK:
         console.print(report.message)
     else:
         for failure in report.failures:
-            err_console.print(f"[red]failed:[/] {failure}")
-        err_console.print(report.message)
+            err_console.print(f"[red]failed:[/] {escape(failure)}")
+        err_console.print(escape(report.message))
     raise typer.Exit(report.exit_code)
 
 

@@ -64,7 +64,8 @@ class Connection:
                 connect_timeout=10,
             )
         except psycopg.OperationalError as exc:
-            raise ServerError(f"cannot connect to {self.describe()}: {exc}".strip()) from exc
+            reason = " ".join(str(exc).split())  # libpq's message spans lines; logs want one
+            raise ServerError(f"cannot connect to {self.describe()}: {reason}") from exc
 
     def describe(self) -> str:
         where = f"socket {self.host}" if self.host.startswith("/") else f"{self.host}:{self.port}"

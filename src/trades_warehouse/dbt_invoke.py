@@ -12,9 +12,13 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from trades_warehouse.database import Connection
 from trades_warehouse.paths import project_dir, state_dir
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -46,15 +50,11 @@ def apply_environment(
         os.environ["TRADES_TARGET_SCHEMA"] = target_schema
 
 
-def run_dbt(
-    args: Sequence[str],
-    *,
-    dbt_vars: Mapping[str, object] | None = None,
-    target_path: Path | None = None,
-) -> DbtOutcome:
-    """Invoke dbt with ``args``; failures lists every node that errored or failed."""
-    from dbt.cli.main import dbtRunner
+class DbtError(RuntimeError):
+    """dbt could not even parse the project."""
 
+
+def _argv(args: Sequence[str], target_path: Path | None, dbt_vars: Mapping[str, object] | None) -> list[str]:
     argv = [*args, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles_dir())]
     if target_path is not None:
         # A separate target folder keeps concurrent or test builds from sharing
@@ -62,7 +62,32 @@ def run_dbt(
         argv += ["--target-path", str(target_path), "--log-path", str(target_path / "logs"), "--no-partial-parse"]
     if dbt_vars:
         argv += ["--vars", json.dumps(dict(dbt_vars))]
-    result = dbtRunner().invoke(argv)
+    return argv
+
+
+def parse_manifest(*, target_path: Path | None = None) -> Manifest:
+    """Parse the project as the environment configures it (schemas resolved), for inspection and reuse."""
+    from dbt.cli.main import dbtRunner
+    from dbt.contracts.graph.manifest import Manifest
+
+    result = dbtRunner().invoke(_argv(["parse", "--quiet"], target_path, None))
+    if not isinstance(result.result, Manifest):
+        raise DbtError(f"dbt parse failed: {result.exception}")
+    return result.result
+
+
+def run_dbt(
+    args: Sequence[str],
+    *,
+    dbt_vars: Mapping[str, object] | None = None,
+    target_path: Path | None = None,
+    manifest: Manifest | None = None,
+) -> DbtOutcome:
+    """Invoke dbt with ``args`` (on ``manifest`` when given, without parsing again);
+    failures lists every node that errored or failed."""
+    from dbt.cli.main import dbtRunner
+
+    result = dbtRunner(manifest=manifest).invoke(_argv(args, target_path, dbt_vars))
     failures: list[str] = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(getattr(node_result, "status", ""))

@@ -8,8 +8,19 @@
   passed are they renamed over the live schemas in one transaction, so BI
   readers see either the previous build or the new one, never a mix, and a
   failed or killed run leaves the live marts exactly as they were.
+* Only its own schemas: the schemas a build makes come from dbt's manifest
+  (not from a name prefix). The run creates the shadow schemas itself, each
+  with the comment `trades_warehouse managed: <target>`, which follows them
+  when renamed live and retired. It drops only schemas bearing that mark, and
+  renames a live schema away only when everything in it is a relation this
+  build makes there or the last publication recorded there. Otherwise, or
+  when the source schema is one of these names, it refuses (EXIT_REFUSED)
+  before renaming or dropping anything.
 * On the record: every run is a row of `<target>_ops.run_history`, with its
-  timing, counts, failures and the source freshness.
+  timing, counts, failures and the source freshness. The swap transaction
+  also writes the run's row of `<target>_ops.publications`, so a run killed
+  after publishing but before updating its history is told apart from one
+  that published nothing.
 """
 
 from __future__ import annotations
@@ -17,19 +28,31 @@ from __future__ import annotations
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from trades_warehouse import dbt_invoke
 from trades_warehouse.database import Connection
 
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
+
 EXIT_OK = 0
 EXIT_FAILED = 1
+EXIT_REFUSED = 2  # the run would replace a schema that is not the warehouse's own
 EXIT_LOCKED = 75  # EX_TEMPFAIL: try again at the next tick
+
+PgConnection = psycopg.Connection[tuple[object, ...]]
+
+
+class Refused(Exception):
+    """Going on would create, rename or drop a schema that is not the warehouse's own."""
 
 
 @dataclass
@@ -50,19 +73,117 @@ def shadow_schema(target_schema: str) -> str:
     return f"{target_schema}_build"
 
 
+def retired_schema(target_schema: str) -> str:
+    return f"{target_schema}_retired"
+
+
 def ops_schema(target_schema: str) -> str:
     return f"{target_schema}_ops"
 
 
-def _schemas_with_prefix(conn: psycopg.Connection[tuple[object, ...]], base: str) -> list[str]:
+def schema_mark(target_schema: str) -> str:
+    """The comment on every schema the run creates for ``target_schema``."""
+    return f"trades_warehouse managed: {target_schema}"
+
+
+def _under(name: str, base: str) -> bool:
+    return name == base or name.startswith(base + "_")
+
+
+def check_source(source_schema: str, target_schema: str) -> None:
+    """Refuse a source schema that `run` would write, rename or drop under any of its names."""
+    families = (shadow_schema(target_schema), retired_schema(target_schema))
+    if source_schema in (target_schema, ops_schema(target_schema)) or any(_under(source_schema, f) for f in families):
+        raise Refused(
+            f"source schema {source_schema} is a name `run` manages for target {target_schema}; "
+            "set TRADES_TARGET_SCHEMA to a name clear of it"
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one build makes: each shadow schema with the relations dbt creates in it."""
+
+    target_schema: str
+    relations: Mapping[str, frozenset[str]]
+
+    def _suffix(self, shadow: str) -> str:
+        return shadow[len(shadow_schema(self.target_schema)):]
+
+    def live(self, shadow: str) -> str:
+        return self.target_schema + self._suffix(shadow)
+
+    def retired(self, shadow: str) -> str:
+        return retired_schema(self.target_schema) + self._suffix(shadow)
+
+
+def plan_build(manifest: Manifest, *, source_schema: str, target_schema: str) -> Plan:
+    """The build's schemas as dbt resolved them (parsed with the shadow as target), checked."""
+    relations: dict[str, set[str]] = {}
+    for node in manifest.nodes.values():
+        if node.is_relational and not node.is_ephemeral_model:  # dbt's own test for "creates a schema"
+            relations.setdefault(node.schema, set()).add(node.alias)
+    plan = Plan(target_schema, {schema: frozenset(names) for schema, names in relations.items()})
+    shadow, retired = shadow_schema(target_schema), retired_schema(target_schema)
+    for built in plan.relations:
+        live = plan.live(built)
+        if not _under(built, shadow) or any(_under(live, f) for f in (shadow, retired, ops_schema(target_schema))):
+            raise Refused(f"dbt would build into {built}, which `run` cannot publish as a schema of {target_schema}")
+        if source_schema in (built, live):
+            raise Refused(f"the build would replace the source schema {source_schema}: move TRADES_TARGET_SCHEMA")
+    return plan
+
+
+def _schemas(conn: PgConnection) -> dict[str, str | None]:
+    """Every schema with its comment."""
+    rows = conn.execute("select nspname, obj_description(oid, 'pg_namespace') from pg_namespace").fetchall()
+    return {str(name): None if comment is None else str(comment) for name, comment in rows}
+
+
+def _foreign_objects(conn: PgConnection, schema: str, allowed: Set[str]) -> list[str]:
+    """Relations, functions and types in ``schema`` other than ``allowed``: what a drop would lose."""
     rows = conn.execute(
-        "select nspname from pg_namespace where nspname = %s or left(nspname, length(%s) + 1) = %s || '_'",
-        (base, base, base),
+        """select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = %(s)s and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S', 'c')
+        union all
+        select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = %(s)s
+        union all
+        select t.typname from pg_type t join pg_namespace n on n.oid = t.typnamespace
+            where n.nspname = %(s)s and t.typtype in ('d', 'e', 'r', 'm')""",
+        {"s": schema},
     ).fetchall()
-    return sorted(str(r[0]) for r in rows)
+    return sorted(str(name) for (name,) in rows if str(name) not in allowed)
 
 
-def ensure_history(conn: psycopg.Connection[tuple[object, ...]], target_schema: str) -> None:
+def _drop(conn: PgConnection, schema: str) -> None:
+    conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
+
+
+def _rename(conn: PgConnection, old: str, new: str) -> None:
+    conn.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(old), sql.Identifier(new)))
+
+
+def prepare_shadows(conn: PgConnection, plan: Plan) -> None:
+    """Drop what killed runs left (marked shadow and retired schemas), then create this build's shadows, marked."""
+    target = plan.target_schema
+    families = (shadow_schema(target), retired_schema(target))
+    for name, comment in _schemas(conn).items():
+        if comment == schema_mark(target) and any(_under(name, f) for f in families):
+            _drop(conn, name)
+    existing = _schemas(conn)
+    for shadow in plan.relations:
+        for name in (shadow, plan.retired(shadow)):
+            if name in existing:
+                raise Refused(f"schema {name} exists and is not one `run` made: rename or drop it yourself")
+    for shadow in sorted(plan.relations):
+        with conn.transaction():  # never a shadow schema without its mark
+            conn.execute(sql.SQL("create schema {}").format(sql.Identifier(shadow)))
+            conn.execute(
+                sql.SQL("comment on schema {} is {}").format(sql.Identifier(shadow), sql.Literal(schema_mark(target)))
+            )
+
+
+def ensure_history(conn: PgConnection, target_schema: str) -> None:
     ops = sql.Identifier(ops_schema(target_schema))
     conn.execute(sql.SQL("create schema if not exists {}").format(ops))
     conn.execute(
@@ -84,6 +205,32 @@ def ensure_history(conn: psycopg.Connection[tuple[object, ...]], target_schema: 
             )"""
         ).format(ops)
     )
+    # One row per swap, written in the swap's own transaction: the evidence
+    # that a run published, and what it published (live schema -> relations).
+    conn.execute(
+        sql.SQL(
+            """create table if not exists {}.publications (
+                run_id bigint primary key,
+                published_at timestamptz not null default now(),
+                relations jsonb not null
+            )"""
+        ).format(ops)
+    )
+
+
+def settle_killed_runs(conn: PgConnection, target_schema: str) -> None:
+    """Close the rows of killed runs (we hold the lock, so any row still 'running' is one):
+    'published_unrecorded' when its swap committed, else 'abandoned'."""
+    conn.execute(
+        sql.SQL(
+            "update {} h set finished_at = now(), status = case when exists"
+            " (select 1 from {} p where p.run_id = h.run_id) then 'published_unrecorded' else 'abandoned' end"
+            " where status = 'running'"
+        ).format(
+            sql.Identifier(ops_schema(target_schema), "run_history"),
+            sql.Identifier(ops_schema(target_schema), "publications"),
+        )
+    )
 
 
 def _count(results: object, statuses: tuple[str, ...]) -> int:
@@ -98,31 +245,82 @@ def _freshness_status(outcome: dbt_invoke.DbtOutcome) -> str:
     return "unknown"
 
 
-def swap_in(conn: psycopg.Connection[tuple[object, ...]], target_schema: str) -> list[str]:
-    """Rename the shadow schemas over the live ones in one transaction; returns the live names."""
-    shadow = shadow_schema(target_schema)
-    swapped = []
+def swap_in(conn: PgConnection, plan: Plan, run_id: int) -> list[str]:
+    """Rename the shadow schemas over the live ones in one transaction; returns the live names.
+
+    Raises Refused, with nothing renamed or dropped, when a schema it would
+    replace holds anything the warehouse did not build."""
+    target = plan.target_schema
+    ops = ops_schema(target)
+    last = conn.execute(
+        sql.SQL("select relations from {} order by run_id desc limit 1").format(sql.Identifier(ops, "publications"))
+    ).fetchone()
+    published: dict[str, list[str]] = dict(last[0]) if last and isinstance(last[0], dict) else {}
+    retired: list[str] = []
     with conn.transaction():
         # Renames wait behind long BI queries; give up (the run fails and the
         # next tick retries) rather than queue every new reader behind us.
         conn.execute("set local lock_timeout = '30s'")
-        retired = f"{target_schema}_retired"
-        for old in _schemas_with_prefix(conn, retired):
-            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(old)))
-        for built in _schemas_with_prefix(conn, shadow):
-            live = target_schema + built[len(shadow):]
-            exists = conn.execute("select 1 from pg_namespace where nspname = %s", (live,)).fetchone()
-            if exists:
-                conn.execute(
-                    sql.SQL("alter schema {} rename to {}").format(
-                        sql.Identifier(live), sql.Identifier(retired + built[len(shadow):])
+        schemas = _schemas(conn)
+        for shadow, built in sorted(plan.relations.items()):
+            live, old = plan.live(shadow), plan.retired(shadow)
+            if schemas.get(shadow) != schema_mark(target) or old in schemas:
+                raise Refused(f"schema {shadow} or {old} is not as this run left it; nothing published")
+            if extra := _foreign_objects(conn, shadow, built):
+                raise Refused(f"{shadow} holds {', '.join(extra)}, which the build did not make; nothing published")
+            if live in schemas:
+                if extra := _foreign_objects(conn, live, built | set(published.get(live, []))):
+                    raise Refused(
+                        f"{live} holds {', '.join(extra)}, which the warehouse did not build; "
+                        "move or drop it, nothing was published"
                     )
-                )
-            conn.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(built), sql.Identifier(live)))
-            swapped.append(live)
-        for old in _schemas_with_prefix(conn, retired):
-            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(old)))
-    return swapped
+                _rename(conn, live, old)
+                retired.append(old)
+            _rename(conn, shadow, live)
+        conn.execute(
+            sql.SQL("insert into {} (run_id, relations) values (%s, %s)").format(sql.Identifier(ops, "publications")),
+            (run_id, Jsonb({plan.live(s): sorted(names) for s, names in plan.relations.items()})),
+        )
+        for old in retired:
+            _drop(conn, old)
+    return [plan.live(shadow) for shadow in sorted(plan.relations)]
+
+
+@dataclass
+class _Build:
+    freshness: str | None = None
+    results: object = None
+    failures: list[str] = field(default_factory=list)
+    refused: bool = False
+
+
+def _build_and_publish(
+    lock_conn: PgConnection, run_id: int, *, source_schema: str, target_schema: str, target_path: Path,
+    say: Callable[[str], None],
+) -> _Build:
+    """Parse, check the plan, build into marked shadows and swap; raises Refused (before building) or DbtError."""
+    manifest = dbt_invoke.parse_manifest(target_path=target_path)
+    plan = plan_build(manifest, source_schema=source_schema, target_schema=target_schema)
+    prepare_shadows(lock_conn, plan)
+    outcome = _Build()
+    freshness = dbt_invoke.run_dbt(["source", "freshness", "--quiet"], target_path=target_path, manifest=manifest)
+    outcome.freshness = _freshness_status(freshness)
+    if outcome.freshness in ("warn", "error", "runtime error"):
+        say(f"warning: source freshness is '{outcome.freshness}': the bot may have stopped writing trade_records")
+    build = dbt_invoke.run_dbt(["build"], target_path=target_path, manifest=manifest)
+    outcome.results = build.results
+    outcome.failures = list(build.failures) + ([build.exception] if build.exception else [])
+    if build.success and not outcome.failures:
+        try:
+            swap_in(lock_conn, plan, run_id)
+        except Refused as exc:
+            outcome.failures.append(f"refused: {exc}")
+            outcome.refused = True
+        except psycopg.Error as exc:
+            outcome.failures.append(f"publishing the build failed, live schemas unchanged: {exc}".strip())
+    elif not outcome.failures:
+        outcome.failures.append("dbt build did not succeed")
+    return outcome
 
 
 def scheduled_run(
@@ -134,42 +332,38 @@ def scheduled_run(
     say: Callable[[str], None] = print,
 ) -> RunReport:
     started = time.monotonic()
+    try:
+        check_source(source_schema, target_schema)
+    except Refused as exc:
+        return RunReport(EXIT_REFUSED, f"refused, nothing built or changed: {exc}")
     lock_conn = connection.connect(autocommit=True)
     try:
         row = lock_conn.execute("select pg_try_advisory_lock(hashtext(%s))", (lock_key(target_schema),)).fetchone()
         if not row or not row[0]:
             return RunReport(EXIT_LOCKED, f"another run is building {target_schema}; this one exits without building")
         ensure_history(lock_conn, target_schema)
+        settle_killed_runs(lock_conn, target_schema)
         history = sql.Identifier(ops_schema(target_schema), "run_history")
-        # We hold the lock, so any run still marked running was killed.
-        lock_conn.execute(
-            sql.SQL("update {} set status = 'abandoned', finished_at = now() where status = 'running'").format(history)
-        )
         run_row = lock_conn.execute(
             sql.SQL("insert into {} (status, host, pid) values ('running', %s, %s) returning run_id").format(history),
             (socket.gethostname(), os.getpid()),
         ).fetchone()
         assert run_row is not None
         run_id = int(str(run_row[0]))
-        for leftover in _schemas_with_prefix(lock_conn, shadow_schema(target_schema)):
-            lock_conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(leftover)))
 
         dbt_invoke.apply_environment(connection, source_schema=source_schema, target_schema=shadow_schema(target_schema))
-        freshness_outcome = dbt_invoke.run_dbt(["source", "freshness", "--quiet"], target_path=target_path)
-        freshness = _freshness_status(freshness_outcome)
-        if freshness in ("warn", "error", "runtime error"):
-            say(f"warning: source freshness is '{freshness}': the bot may have stopped writing trade_records")
-
-        build = dbt_invoke.run_dbt(["build"], target_path=target_path)
-        failures = list(build.failures) + ([build.exception] if build.exception else [])
-        succeeded = build.success and not failures
-        if succeeded:
-            try:
-                swap_in(lock_conn, target_schema)
-            except psycopg.Error as exc:
-                failures.append(f"publishing the build failed, live schemas unchanged: {exc}".strip())
-                succeeded = False
-        exit_code = EXIT_OK if succeeded else EXIT_FAILED
+        try:
+            build = _build_and_publish(
+                lock_conn, run_id, source_schema=source_schema, target_schema=target_schema,
+                target_path=target_path, say=say,
+            )
+        except Refused as exc:
+            build = _Build(failures=[f"refused: {exc}"], refused=True)
+        except dbt_invoke.DbtError as exc:
+            build = _Build(failures=[str(exc)])
+        succeeded = not build.failures
+        exit_code = EXIT_OK if succeeded else EXIT_REFUSED if build.refused else EXIT_FAILED
+        status = "success" if succeeded else "refused" if build.refused else "failed"
         elapsed = time.monotonic() - started
         lock_conn.execute(
             sql.SQL(
@@ -178,22 +372,23 @@ def scheduled_run(
                 " where run_id = %s"
             ).format(history),
             (
-                "success" if succeeded else "failed",
+                status,
                 exit_code,
                 round(elapsed, 3),
                 _count(build.results, ("pass", "success")),
                 _count(build.results, ("warn",)),
                 _count(build.results, ("error", "fail", "runtime error")),
-                failures,
-                freshness,
+                build.failures,
+                build.freshness,
                 run_id,
             ),
         )
-        message = (
-            f"run {run_id}: built and published {target_schema}_* in {elapsed:.1f} s"
-            if succeeded
-            else f"run {run_id}: build failed; live schemas of {target_schema} left as they were"
-        )
-        return RunReport(exit_code, message, run_id, freshness, failures, elapsed)
+        if succeeded:
+            message = f"run {run_id}: built and published {target_schema}_* in {elapsed:.1f} s"
+        elif build.refused:
+            message = f"run {run_id}: refused; live schemas of {target_schema} left as they were"
+        else:
+            message = f"run {run_id}: build failed; live schemas of {target_schema} left as they were"
+        return RunReport(exit_code, message, run_id, build.freshness, build.failures, elapsed)
     finally:
         lock_conn.close()

@@ -102,11 +102,14 @@ class Warehouse:
             conn.commit()
 
     def drop(self) -> None:
+        """Drop every schema named after this warehouse (`run` adds _ops, _intermediate, shadows...)."""
         with self.connection.connect(autocommit=True) as conn:
-            for suffix in ("_raw", "", "_staging", "_marts", "_seeds", "_dbt_test__audit"):
-                conn.execute(
-                    sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(self.name + suffix))
-                )
+            names = conn.execute(
+                "select nspname from pg_namespace where nspname = %s or left(nspname, length(%s) + 1) = %s || '_'",
+                (self.name, self.name, self.name),
+            ).fetchall()
+            for (schema,) in names:
+                conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(str(schema))))
 
 
 @pytest.fixture(scope="session")
