@@ -42,7 +42,8 @@ STREAMLIT_FLAGS: tuple[str, ...] = (
 
 def streamlit_command(port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS) -> list[str]:
     return [
-        sys.executable, "-m", "streamlit", "run", str(APP_PATH),
+        # `streamlit run`, with the app's heavy imports done before the server starts (__main__.py).
+        sys.executable, "-m", "trades_warehouse.dashboard", "run", str(APP_PATH),
         "--server.port", str(port),
         "--server.address", address,
         *STREAMLIT_FLAGS,
