@@ -47,7 +47,8 @@ def equity(points: Sequence[EquityPoint]) -> alt.LayerChart | alt.FacetChart:
             "symbol": [p.symbol or "" for p in points],
         }
     )
-    x = alt.X("at:T", title=None)
+    # Times on the axis and in tooltips in UTC, as everywhere else, whatever the browser's zone.
+    x = alt.X("at:T", title="UTC", scale=alt.Scale(type="utc"), axis=alt.Axis(format="%b %d %H:%M"))
     base = alt.Chart(frame)
     shading = base.mark_area(color=LOSS, opacity=0.3, interpolate="step-after").encode(
         x=x, y=alt.Y("equity:Q", title="Equity (USD)", scale=alt.Scale(zero=False)), y2="peak:Q"
@@ -59,7 +60,7 @@ def equity(points: Sequence[EquityPoint]) -> alt.LayerChart | alt.FacetChart:
         x=x,
         y="equity:Q",
         tooltip=[
-            alt.Tooltip("at:T", title="time (UTC)", format="%Y-%m-%d %H:%M:%S"),
+            alt.Tooltip("at:T", title="time (UTC)", format="%Y-%m-%d %H:%M:%S", formatType="utc"),
             alt.Tooltip("symbol:N", title="symbol"),
             alt.Tooltip("equity:Q", title="equity", format=",.2f"),
             alt.Tooltip("drawdown:Q", title="drawdown", format=",.2f"),

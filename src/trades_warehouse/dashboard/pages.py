@@ -25,7 +25,8 @@ from trades_warehouse.dashboard import formatting as fmt
 
 CACHE_SECONDS = 60
 ALL_SYMBOLS = ""  # the symbol filter's "no filter" option (no symbol is empty)
-WINDOW_LABELS = {"1d": "Last day (1d)", "7d": "Last 7 days", "30d": "Last 30 days", "all": "All history", "custom": "Custom range"}
+# The window box shows these names as they are: a bound widget writes its shown label to the URL (?window=7d).
+WINDOWS = ("1d", "7d", "30d", "all", "custom")
 DEFAULT_WINDOW = "30d"
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&\"'=/])")
@@ -664,11 +665,12 @@ def sidebar_filters(status_now: data.WarehouseStatus) -> tuple[data.Period, str 
     with st.sidebar:
         window = st.selectbox(
             "Window",
-            list(WINDOW_LABELS),
-            index=list(WINDOW_LABELS).index(DEFAULT_WINDOW),
-            format_func=lambda name: WINDOW_LABELS.get(str(name), str(name)),
+            WINDOWS,
+            index=WINDOWS.index(DEFAULT_WINDOW),
             key="window",
             bind="query-params",
+            help="1d, 7d and 30d are UTC calendar days ending on the day of as_of; all is the whole history; "
+            "custom picks days.",
         )
         first, last = status_now.first_day, status_now.last_day
         assert first is not None and last is not None
