@@ -225,6 +225,30 @@ def verify(
 
 
 @app.command()
+def dashboard(
+    port: Annotated[int, typer.Option(help="Port on localhost.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    schema: Annotated[str | None, typer.Option(help="Target schema (default TRADES_TARGET_SCHEMA or analytics).")] = None,
+) -> None:
+    """Serve the live dashboard over the marts (Streamlit) on localhost until Ctrl-C."""
+    from trades_warehouse import dashboard as live
+    from trades_warehouse.dashboard import data
+
+    connection = _connect()
+    chosen = schema or target_schema()
+    try:
+        missing = data.missing_marts(data.Target(connection, chosen))
+    except data.DashboardError as exc:
+        raise _fail(str(exc), Exit.DATABASE) from exc
+    if missing:
+        err_console.print(
+            f"[yellow]warning:[/] {chosen}_marts lacks {', '.join(missing)}: the dashboard will say so until "
+            "`trades-warehouse build` (or `trades-warehouse demo`) has run"
+        )
+    raise typer.Exit(live.serve(connection, chosen, port=port, address=address, say=console.print))
+
+
+@app.command()
 def demo(
     orders: Annotated[int, typer.Option(help="Orders to generate.")] = 5000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 20251203,

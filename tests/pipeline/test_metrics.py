@@ -37,6 +37,7 @@ REPORTING_MARTS = (
     "report_windows", "daily_pnl", "daily_symbol_pnl", "equity_curve", "drawdowns", "performance_metrics",
     "symbol_performance", "symbol_leaderboard", "trigger_performance", "source_performance",
     "legacy_pnl_discrepancy", "legacy_pnl_discrepancy_by_symbol", "allocation_health", "metricflow_time_spine",
+    "quarantine_samples",
 )
 
 
