@@ -15,8 +15,10 @@
     Quantities stay exact numeric and every piece is emitted, however small:
     a hidden piece would make the exact invariant tests see a lot as open.
 -#}
+-- depends_on: {{ ref('int_fill_fingerprints') }}
+{{ symbol_incremental_config() }}
 with fills as (
-    select * from {{ ref('stg_trading_bot__fills') }}
+    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),
 
 fills_keyed as (
@@ -77,10 +79,12 @@ fill_axis as (
     from fill_positions
     window
         through_fill as (
-            partition by symbol order by {{ fifo_order_by(keyed=true) }} rows between unbounded preceding and current row
+            partition by symbol order by {{ fifo_order_by(keyed=true) }}
+            rows between unbounded preceding and current row
         ),
         before_fill as (
-            partition by symbol order by {{ fifo_order_by(keyed=true) }} rows between unbounded preceding and 1 preceding
+            partition by symbol order by {{ fifo_order_by(keyed=true) }}
+            rows between unbounded preceding and 1 preceding
         )
 ),
 
@@ -142,9 +146,16 @@ segments as (
         coalesce(sum(buy_ends) over ends_before, 0) + 1 as buy_seq,
         coalesce(sum(sell_ends) over ends_before, 0) + 1 as sell_seq
     from interval_ends
+    -- Buy ends before sell ends at one position: equal positions can carry
+    -- different numeric scales (1.5 and 1.50), and a fixed order makes the
+    -- segment, and so every division after it, the same in every build.
     window
-        ends_in_order as (partition by symbol order by axis_position rows between unbounded preceding and current row),
-        ends_before as (partition by symbol order by axis_position rows between unbounded preceding and 1 preceding)
+        ends_in_order as (
+            partition by symbol order by axis_position, sell_ends rows between unbounded preceding and current row
+        ),
+        ends_before as (
+            partition by symbol order by axis_position, sell_ends rows between unbounded preceding and 1 preceding
+        )
 ),
 
 matched_pieces as (

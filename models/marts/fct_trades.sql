@@ -1,15 +1,17 @@
 -- Every fill with its realized result: sells with the P&L of their FIFO
 -- allocations, buys with what is left of them.
+-- depends_on: {{ ref('int_fill_fingerprints') }}
+{{ symbol_incremental_config() }}
 with fills as (
-    select * from {{ ref('stg_trading_bot__fills') }}
+    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),
 
 allocations as (
-    select * from {{ ref('fct_fifo_allocations') }}
+    select * from {{ ref('fct_fifo_allocations') }} {{ where_symbol_changed() }}
 ),
 
 lots as (
-    select * from {{ ref('fct_buy_lots') }}
+    select * from {{ ref('fct_buy_lots') }} {{ where_symbol_changed() }}
 ),
 
 results_per_sell as (

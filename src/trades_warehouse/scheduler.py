@@ -65,6 +65,12 @@ class RunReport:
     elapsed_seconds: float = 0.0
 
 
+# The per-symbol incremental models keep, beside them, the fingerprints they
+# were built from (macros/incremental_by_symbol.sql names both).
+SYMBOL_INCREMENTAL_STRATEGY = "replace_changed_symbols"
+SYMBOL_STATE_TABLE = "incremental_symbol_state"
+
+
 def lock_key(target_schema: str) -> str:
     return f"trades_warehouse:{target_schema}"
 
@@ -123,6 +129,8 @@ def plan_build(manifest: Manifest, *, source_schema: str, target_schema: str) ->
     for node in manifest.nodes.values():
         if node.is_relational and not node.is_ephemeral_model:  # dbt's own test for "creates a schema"
             relations.setdefault(node.schema, set()).add(node.alias)
+            if getattr(node.config, "incremental_strategy", None) == SYMBOL_INCREMENTAL_STRATEGY:
+                relations[node.schema].add(SYMBOL_STATE_TABLE)
     plan = Plan(target_schema, {schema: frozenset(names) for schema, names in relations.items()})
     shadow, retired = shadow_schema(target_schema), retired_schema(target_schema)
     for built in plan.relations:

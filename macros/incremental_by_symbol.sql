@@ -1,0 +1,97 @@
+{#-
+    Incremental builds by symbol, for models whose rows of one symbol depend
+    only on that symbol's fills (FIFO never crosses symbols).
+
+    `int_fill_fingerprints` holds, per symbol, a fingerprint of its fills (a
+    sum of row hashes: any new, late, corrected, deleted or re-statused fill
+    changes it). Each incremental model records, in the same transaction as
+    its own rows, the fingerprints it was built from (table
+    `incremental_symbol_state` beside it). The next build recomputes only the
+    symbols whose fingerprint differs, disappeared or is new, and the
+    `replace_changed_symbols` strategy deletes those symbols' rows and inserts
+    the recomputed ones. Sturdier than a time watermark: a fill stamped in the
+    past or deleted by reconciliation changes its symbol's fingerprint too.
+
+    The build fingerprint covers what would change every row: the model's
+    code, the FIFO order, `allocation_version`, `fifo_dust` and `as_of`. When
+    it differs from the recorded one, every row is rebuilt, never mixed.
+    `--full-refresh` rebuilds everything as usual.
+-#}
+
+{% macro symbol_state_relation() -%}
+    {{ adapter.quote(this.schema) }}.incremental_symbol_state
+{%- endmacro %}
+
+{% macro build_fingerprint() -%}
+    {{- local_md5(
+        model.raw_code ~ '|' ~ fifo_order_by() ~ '|' ~ fifo_order_keys() ~ '|'
+        ~ var('allocation_version') ~ '|' ~ var('fifo_dust') ~ '|' ~ var('as_of', '')
+    ) -}}
+{%- endmacro %}
+
+{#- The symbols whose rows must be recomputed: fingerprint changed, new, or gone. -#}
+{% macro changed_symbols(fingerprints) -%}
+    select coalesce(current_fills.symbol, built.symbol) as symbol
+    from {{ fingerprints }} as current_fills
+    full outer join (
+        select symbol, fingerprint
+        from {{ symbol_state_relation() }}
+        where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
+    ) as built on current_fills.symbol = built.symbol
+    where current_fills.fingerprint is distinct from built.fingerprint
+{%- endmacro %}
+
+{#- In an incremental build, the filter to the changed symbols; nothing otherwise. -#}
+{% macro where_symbol_changed() -%}
+    {%- if is_incremental() -%}
+        where symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Pre-hook: the state table exists before the model's SQL reads it. -#}
+{% macro ensure_symbol_state() -%}
+    create table if not exists {{ symbol_state_relation() }} (
+        model_name text not null,
+        symbol text not null,
+        fingerprint numeric not null,
+        build_fingerprint text not null,
+        primary key (model_name, symbol)
+    )
+{%- endmacro %}
+
+{#- Post-hook, inside the model's transaction: what this build was made from. -#}
+{% macro record_symbol_state(fingerprints) -%}
+    delete from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
+    insert into {{ symbol_state_relation() }} (model_name, symbol, fingerprint, build_fingerprint)
+    select '{{ this.identifier }}', symbol, fingerprint, '{{ build_fingerprint() }}'
+    from {{ fingerprints }}
+{%- endmacro %}
+
+{#-
+    The strategy: drop the changed symbols' rows (all rows when the build
+    fingerprint changed), insert the recomputed ones. Read by dbt's
+    incremental materialization as incremental_strategy='replace_changed_symbols'.
+-#}
+{% macro get_incremental_replace_changed_symbols_sql(arg_dict) -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where
+        symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
+        or not exists (
+            select 1 from {{ symbol_state_relation() }}
+            where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
+        );
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+{#- Config shared by the per-symbol incremental models. -#}
+{% macro symbol_incremental_config() -%}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='replace_changed_symbols',
+        on_schema_change='fail',
+        pre_hook=["{{ ensure_symbol_state() }}"],
+        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
+    ) }}
+{%- endmacro %}

@@ -1,0 +1,22 @@
+-- One fingerprint per symbol of everything its fills say: the sum of a hash
+-- of each fill's columns. Any new, late, corrected, deleted or re-statused
+-- fill changes its symbol's fingerprint (an order-independent sum, so no sort
+-- of the fills is needed). The per-symbol incremental models rebuild exactly
+-- the symbols whose fingerprint differs from the one they were built from.
+with fills as (
+    select * from {{ ref('stg_trading_bot__fills') }}
+),
+
+final as (
+    select
+        symbol,
+        count(*) as fills,
+        sum(hashtextextended(concat_ws(
+            '|', order_id, side, order_time, size, price, fees_usd, status, source, trigger_name, order_type,
+            legacy_parent_id, legacy_pnl_usd, legacy_realized_profit, legacy_cost_basis_usd
+        ), 0)::numeric) as fingerprint
+    from fills
+    group by symbol
+)
+
+select * from final
