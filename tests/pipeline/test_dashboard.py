@@ -44,9 +44,11 @@ from trades_warehouse.paths import project_dir
 HOSTILE = "<img src=x onerror=alert(1)>"
 # The same string as a symbol, in staging's normal form (upper case, spaces dropped).
 HOSTILE_SYMBOL = "<IMGSRC=XONERROR=ALERT(1)>"
-# Tabs survive normalisation: rendered as HTML this would be a working <img onerror>.
-TAB_SYMBOL_RAW = "<img\tsrc=x\tonerror=alert(1)>"
-TAB_SYMBOL = "<IMG\tSRC=X\tONERROR=ALERT(1)>"
+# Staging drops every space and invisible character from a symbol (and turns
+# "/" into "-"), so no symbol keeps a working tag; this one would still open a
+# <b> element, and a Markdown emphasis, if the page rendered it as HTML or Markdown.
+TAB_SYMBOL_RAW = "<b>\tbold\u200b</b>**x**"
+TAB_SYMBOL = "<B>BOLD<-B>**X**"
 MARKDOWN = "**bold** [link](javascript:alert(1))"
 ARTIFACTS = project_dir() / "artifacts" / "dashboard"
 CHROMIUM = "/usr/bin/chromium"
@@ -545,6 +547,7 @@ def test_hostile_strings_stay_text(dashboard: Dashboard, browser: Browser) -> No
     shoot(page, "6-hostile-triggers")
 
     assert page.locator("img[onerror], img[src='x'], img[src='X']").count() == 0
+    assert page.locator('[data-testid="stMain"] b, [data-testid="stMain"] strong', has_text="BOLD").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
     assert browser.dialogs == [], "a raw string ran as script"
     assert_no_error(page)
