@@ -1,12 +1,28 @@
 {#-
-    The moment reports and lot ages are measured at: the project variable
-    `as_of` when given, else the time of the latest fill, so that historical
-    data gives the same answer whenever it is built.
+    The reporting moment, defined once.
+
+    `as_of_literal()` is the project variable `as_of` as a timestamptz
+    literal, or none when it is unset. It reads no model: the per-symbol
+    incremental FIFO models use it to cut their fills (a fixed `as_of` is part
+    of their build fingerprint), and `int_reporting_moment` turns it into the
+    one-row model every other model reads (`as_of` when set, else the latest
+    fill).
+
+    `until_as_of(column)` is the cut itself: a condition keeping rows at or
+    before `as_of`, or `true` when it is unset (everything up to the latest
+    fill is everything). FIFO is causal, so cutting the fills cuts nothing a
+    sell at or before `as_of` was matched with.
 -#}
-{% macro as_of_timestamp() -%}
+{% macro as_of_literal() -%}
     {%- if var('as_of', none) -%}
         cast('{{ var("as_of") }}' as timestamptz)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro until_as_of(column) -%}
+    {%- if as_of_literal() -%}
+        {{ column }} <= {{ as_of_literal() }}
     {%- else -%}
-        (select max(order_time) from {{ ref('stg_trading_bot__fills') }})
+        true
     {%- endif -%}
 {%- endmacro %}

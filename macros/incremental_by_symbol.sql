@@ -56,15 +56,46 @@
         fingerprint numeric not null,
         build_fingerprint text not null,
         primary key (model_name, symbol)
-    )
+    );
+    -- The dbt invocations that last recomputed the symbol and last built the
+    -- model (tables made before these existed gain them).
+    alter table {{ symbol_state_relation() }} add column if not exists recomputed_by text;
+    alter table {{ symbol_state_relation() }} add column if not exists last_built_by text;
+    {%- if flags.FULL_REFRESH or load_relation(this) is none %}
+    -- Built from nothing: no symbol's state stands (rolled back with the build if it fails).
+    delete from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}'
+    {%- endif %}
 {%- endmacro %}
 
-{#- Post-hook, inside the model's transaction: what this build was made from. -#}
+{#-
+    Post-hook, inside the model's transaction: what this build was made from,
+    and which symbols it recomputed (all of them in a full build), so that
+    the invariant tests of the same `dbt build` check exactly those.
+-#}
 {% macro record_symbol_state(fingerprints) -%}
+    -- A full build cleared the state (pre-hook) and a changed build
+    -- fingerprint matches no recorded symbol: then every symbol is changed.
+    create temporary table recomputed_symbols on commit drop as
+    {{ changed_symbols(fingerprints) }};
+    create temporary table kept_state on commit drop as
+    select symbol, recomputed_by from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     delete from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
-    insert into {{ symbol_state_relation() }} (model_name, symbol, fingerprint, build_fingerprint)
-    select '{{ this.identifier }}', symbol, fingerprint, '{{ build_fingerprint() }}'
-    from {{ fingerprints }}
+    insert into {{ symbol_state_relation() }} (
+        model_name, symbol, fingerprint, build_fingerprint, recomputed_by, last_built_by
+    )
+    select
+        '{{ this.identifier }}',
+        fingerprints.symbol,
+        fingerprints.fingerprint,
+        '{{ build_fingerprint() }}',
+        case
+            when recomputed_symbols.symbol is not null then '{{ invocation_id }}'
+            else kept_state.recomputed_by
+        end,
+        '{{ invocation_id }}'
+    from {{ fingerprints }} as fingerprints
+    left join recomputed_symbols on fingerprints.symbol = recomputed_symbols.symbol
+    left join kept_state on fingerprints.symbol = kept_state.symbol
 {%- endmacro %}
 
 {#-
@@ -94,4 +125,29 @@
         pre_hook=["{{ ensure_symbol_state() }}"],
         post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
     ) }}
+{%- endmacro %}
+
+{#-
+    For the invariant tests of a per-symbol incremental model: when this
+    `dbt build` built the model, only the symbols it recomputed (the rows of
+    every other symbol were checked by the build that wrote them, and nothing
+    else writes them); otherwise (`dbt test`, a build that did not build the
+    model, a model without that state) every symbol.
+-#}
+{% macro symbols_recomputed_here(model, column='symbol') -%}
+    {%- set state = adapter.get_relation(model.database, model.schema, 'incremental_symbol_state') if execute else none -%}
+    {%- if flags.WHICH == 'build' and state is not none -%}
+        (
+            {{ column }} in (
+                select symbol from {{ state }}
+                where model_name = '{{ model.identifier }}' and recomputed_by = '{{ invocation_id }}'
+            )
+            or not exists (
+                select 1 from {{ state }}
+                where model_name = '{{ model.identifier }}' and last_built_by = '{{ invocation_id }}'
+            )
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}

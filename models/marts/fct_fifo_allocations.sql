@@ -32,6 +32,7 @@ fills_keyed as (
         fees_usd,
         {{ fifo_order_keys() }}
     from fills
+    where {{ until_as_of('order_time') }}
 ),
 
 fill_positions as (

@@ -1,5 +1,5 @@
--- Every fill with its realized result: sells with the P&L of their FIFO
--- allocations, buys with what is left of them.
+-- Every fill up to `as_of` with its realized result: sells with the P&L of
+-- their FIFO allocations, buys with what is left of them.
 -- depends_on: {{ ref('int_fill_fingerprints') }}
 {{ symbol_incremental_config() }}
 with fills as (
@@ -11,7 +11,8 @@ allocations as (
 ),
 
 lots as (
-    select * from {{ ref('fct_buy_lots') }} {{ where_symbol_changed() }}
+    -- The stored lots: fct_buy_lots adds only the moment they are measured at.
+    select * from {{ ref('fct_lot_balances') }} {{ where_symbol_changed() }}
 ),
 
 results_per_sell as (
@@ -58,6 +59,7 @@ final as (
     from fills
     left join results_per_sell on fills.order_id = results_per_sell.sell_order_id
     left join lots on fills.order_id = lots.buy_order_id
+    where {{ until_as_of('fills.order_time') }}
 )
 
 select * from final

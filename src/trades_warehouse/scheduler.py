@@ -8,6 +8,14 @@
   passed are they renamed over the live schemas in one transaction, so BI
   readers see either the previous build or the new one, never a mix, and a
   failed or killed run leaves the live marts exactly as they were.
+* Incremental all the same: the swap keeps the schemas it replaced as the
+  next run's shadows (the live copy and the spare trade places), so each run
+  builds on a complete earlier build and dbt's incremental models recompute
+  only the symbols whose fills changed since that copy was built (each
+  incremental model records, with its rows, the fingerprints it was built
+  from, so a copy two runs behind simply catches up two runs of changes).
+  A shadow holding anything this build would not make is dropped and built
+  afresh instead.
 * Only its own schemas: the schemas a build makes come from dbt's manifest
   (not from a name prefix). The run creates the shadow schemas itself, each
   with the comment `trades_warehouse managed: <target>`, which follows them
@@ -171,24 +179,39 @@ def _rename(conn: PgConnection, old: str, new: str) -> None:
     conn.execute(sql.SQL("alter schema {} rename to {}").format(sql.Identifier(old), sql.Identifier(new)))
 
 
-def prepare_shadows(conn: PgConnection, plan: Plan) -> None:
-    """Drop what killed runs left (marked shadow and retired schemas), then create this build's shadows, marked."""
+def prepare_shadows(conn: PgConnection, plan: Plan) -> list[str]:
+    """Make every shadow schema of the plan ready to build into; returns those kept from earlier runs.
+
+    A marked shadow holding only relations this build makes (the spare copy
+    an earlier swap left, or what a killed run built) is kept: dbt's
+    incremental models continue from it. Any other marked shadow or retired
+    schema is dropped; a missing shadow is created, marked."""
     target = plan.target_schema
     families = (shadow_schema(target), retired_schema(target))
+    kept: list[str] = []
     for name, comment in _schemas(conn).items():
-        if comment == schema_mark(target) and any(_under(name, f) for f in families):
+        if comment != schema_mark(target) or not any(_under(name, f) for f in families):
+            continue
+        if name in plan.relations and not _foreign_objects(conn, name, plan.relations[name]):
+            kept.append(name)
+        else:
             _drop(conn, name)
     existing = _schemas(conn)
     for shadow in plan.relations:
         for name in (shadow, plan.retired(shadow)):
-            if name in existing:
+            if name in existing and name not in kept:
                 raise Refused(f"schema {name} exists and is not one `run` made: rename or drop it yourself")
-    for shadow in sorted(plan.relations):
+    for shadow in sorted(set(plan.relations) - set(kept)):
         with conn.transaction():  # never a shadow schema without its mark
             conn.execute(sql.SQL("create schema {}").format(sql.Identifier(shadow)))
-            conn.execute(
-                sql.SQL("comment on schema {} is {}").format(sql.Identifier(shadow), sql.Literal(schema_mark(target)))
-            )
+            _mark(conn, shadow, target)
+    return sorted(kept)
+
+
+def _mark(conn: PgConnection, schema: str, target_schema: str) -> None:
+    conn.execute(
+        sql.SQL("comment on schema {} is {}").format(sql.Identifier(schema), sql.Literal(schema_mark(target_schema)))
+    )
 
 
 def ensure_history(conn: PgConnection, target_schema: str) -> None:
@@ -256,15 +279,16 @@ def _freshness_status(outcome: dbt_invoke.DbtOutcome) -> str:
 def swap_in(conn: PgConnection, plan: Plan, run_id: int) -> list[str]:
     """Rename the shadow schemas over the live ones in one transaction; returns the live names.
 
-    Raises Refused, with nothing renamed or dropped, when a schema it would
-    replace holds anything the warehouse did not build."""
+    The schemas replaced become the next run's shadows (marked), so the next
+    build continues from a complete copy instead of starting empty. Raises
+    Refused, with nothing renamed, when a schema it would replace holds
+    anything the warehouse did not build."""
     target = plan.target_schema
     ops = ops_schema(target)
     last = conn.execute(
         sql.SQL("select relations from {} order by run_id desc limit 1").format(sql.Identifier(ops, "publications"))
     ).fetchone()
     published: dict[str, list[str]] = dict(last[0]) if last and isinstance(last[0], dict) else {}
-    retired: list[str] = []
     with conn.transaction():
         # Renames wait behind long BI queries; give up (the run fails and the
         # next tick retries) rather than queue every new reader behind us.
@@ -283,14 +307,15 @@ def swap_in(conn: PgConnection, plan: Plan, run_id: int) -> list[str]:
                         "move or drop it, nothing was published"
                     )
                 _rename(conn, live, old)
-                retired.append(old)
             _rename(conn, shadow, live)
+            if live in schemas:
+                # The replaced copy is the next build's starting point.
+                _rename(conn, old, shadow)
+                _mark(conn, shadow, target)
         conn.execute(
             sql.SQL("insert into {} (run_id, relations) values (%s, %s)").format(sql.Identifier(ops, "publications")),
             (run_id, Jsonb({plan.live(s): sorted(names) for s, names in plan.relations.items()})),
         )
-        for old in retired:
-            _drop(conn, old)
     return [plan.live(shadow) for shadow in sorted(plan.relations)]
 
 

@@ -5,16 +5,22 @@
     Allocations are exact numeric and every piece is emitted, however small,
     so every comparison is exact: no tolerance that could add up over a long
     history. `fifo_dust` is a reporting threshold and plays no part here.
+    Within a `dbt build` that recomputed only some symbols (an incremental
+    build), the tests check those symbols (`symbols_recomputed_here`); `dbt
+    test` checks every symbol.
 -#}
 
 {#- No buy gives more than its size (its remaining size never goes below zero), and only to sells of its symbol. -#}
 {% test buys_never_overdrawn(model, fills) %}
 with allocations as (
-    select * from {{ model }}
+    select * from {{ model }} where {{ symbols_recomputed_here(model) }}
 ),
 
 fills as (
+    -- The allocations stop at `as_of` (when set): so do the fills they are
+    -- checked against. A build checks the symbols it recomputed.
     select * from {{ fills }}
+    where {{ until_as_of('order_time') }} and {{ symbols_recomputed_here(model) }}
 ),
 
 drawn_per_buy as (
@@ -41,11 +47,14 @@ where
 -#}
 {% test sell_allocations_sum_to_size(model, fills) %}
 with allocations as (
-    select * from {{ model }}
+    select * from {{ model }} where {{ symbols_recomputed_here(model) }}
 ),
 
 fills as (
+    -- The allocations stop at `as_of` (when set): so do the fills they are
+    -- checked against. A build checks the symbols it recomputed.
     select * from {{ fills }}
+    where {{ until_as_of('order_time') }} and {{ symbols_recomputed_here(model) }}
 ),
 
 allocated_per_sell as (
@@ -80,11 +89,14 @@ where buy_order_id is not null and buy_time > sell_time
 -#}
 {% test fifo_order(model, fills) %}
 with allocations as (
-    select * from {{ model }}
+    select * from {{ model }} where {{ symbols_recomputed_here(model) }}
 ),
 
 fills as (
+    -- The allocations stop at `as_of` (when set): so do the fills they are
+    -- checked against. A build checks the symbols it recomputed.
     select * from {{ fills }}
+    where {{ until_as_of('order_time') }} and {{ symbols_recomputed_here(model) }}
 ),
 
 fills_in_fifo_order as (
@@ -175,11 +187,14 @@ select * from violations where violation is not null
 {#- A sell has an unmatched part only when the symbol's inventory was exhausted at that moment. -#}
 {% test unmatched_only_when_exhausted(model, fills) %}
 with allocations as (
-    select * from {{ model }}
+    select * from {{ model }} where {{ symbols_recomputed_here(model) }}
 ),
 
 fills as (
+    -- The allocations stop at `as_of` (when set): so do the fills they are
+    -- checked against. A build checks the symbols it recomputed.
     select * from {{ fills }}
+    where {{ until_as_of('order_time') }} and {{ symbols_recomputed_here(model) }}
 ),
 
 results_per_sell as (
@@ -223,7 +238,8 @@ where side = 'sell' and unmatched_size > 0 and inventory_after > 0
 -#}
 {% test open_remaining_balances(model, fills, allocations) %}
 with lots as (
-    select * from {{ model }}
+    -- The lots are recomputed with the allocations they sum: a build checks those symbols.
+    select * from {{ model }} where {{ symbols_recomputed_here(allocations) }}
 ),
 
 as_of as (
@@ -234,14 +250,16 @@ fills as (
     select all_fills.*
     from {{ fills }} as all_fills
     cross join as_of
-    where all_fills.order_time <= as_of.as_of_at
+    where all_fills.order_time <= as_of.as_of_at and {{ symbols_recomputed_here(allocations, 'all_fills.symbol') }}
 ),
 
 allocations as (
     select all_allocations.*
     from {{ allocations }} as all_allocations
     cross join as_of
-    where all_allocations.sell_time <= as_of.as_of_at
+    where
+        all_allocations.sell_time <= as_of.as_of_at
+        and {{ symbols_recomputed_here(allocations, 'all_allocations.symbol') }}
 ),
 
 traded as (

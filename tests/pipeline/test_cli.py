@@ -98,8 +98,18 @@ def test_run_publishes_and_records_history(scheduled: Warehouse) -> None:
     assert "stopped writing" in result.stderr
     (pnl,) = scheduled.query("select sum(pnl_usd) from {marts}.fct_fifo_allocations")[0]
     assert float(pnl) == 1.0
-    schemas = {s for (s,) in scheduled.query("select nspname from pg_namespace where nspname like 'tw_test_sched%'")}
-    assert not any("_build" in s or "_retired" in s for s in schemas), schemas
+    assert_only_spare_copies_left(scheduled)
+
+
+def assert_only_spare_copies_left(warehouse: Warehouse) -> None:
+    """After a run: no retired schema, and every shadow is a marked spare copy the next run builds on."""
+    rows = warehouse.query(
+        "select nspname, obj_description(oid, 'pg_namespace') from pg_namespace where nspname like %s",
+        (warehouse.target_schema + "%",),
+    )
+    assert not [name for name, _ in rows if "_retired" in name], rows
+    mark = scheduler.schema_mark(warehouse.target_schema)
+    assert all(comment == mark for name, comment in rows if "_build" in name), rows
 
 
 def test_second_run_refuses_while_one_holds_the_lock(scheduled: Warehouse) -> None:
@@ -139,10 +149,15 @@ def test_killed_run_leaves_marts_as_they_were(scheduled: Warehouse) -> None:
 
     victim = cli(scheduled, "run", wait=False)
     assert isinstance(victim, subprocess.Popen)
-    shadow = scheduler.shadow_schema(scheduled.target_schema) + "_marts"
+    # The spare shadow copy exists before the run starts: wait for dbt to be
+    # building in it (a session of the run's own, querying the database).
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if scheduled.query("select 1 from pg_namespace where nspname = %s", (shadow,)):
+        if scheduled.query(
+            "select 1 from pg_stat_activity where application_name like 'dbt%%' and state = 'active'"
+            " and datname = current_database() and query like %s",
+            (f"%{scheduled.target_schema}_build%",),
+        ):
             break
         time.sleep(0.05)
     else:

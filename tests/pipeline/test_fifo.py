@@ -318,7 +318,9 @@ def residue_warehouse(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
 def test_residue_heavy_histories_build_green_and_exact(residue_warehouse: Warehouse, rows: list[dict[str, object]]) -> None:
     residue_warehouse.load(rows)
     outcome = residue_warehouse.build(
-        "--select", "path:models/staging int_fill_fingerprints fct_fifo_allocations fct_buy_lots fct_trades",
+        "--select",
+        "path:models/staging int_fill_fingerprints int_reporting_moment fct_fifo_allocations fct_lot_balances"
+        " fct_buy_lots fct_trades",
         "--exclude", "test_type:unit",
     )
     names = {result.node.name for result in outcome.results.results}  # type: ignore[union-attr]

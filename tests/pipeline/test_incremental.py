@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import subprocess
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from psycopg import sql
 
 from conftest import Warehouse, order
 from reference import compare, fifo
+from test_cli import cli
 from test_fifo import reference_fills, sql_allocations
 from trades_warehouse.synthetic import synthetic_rows
 
@@ -40,6 +42,11 @@ def row_versions(warehouse: Warehouse, model: str) -> dict[str, set[int]]:
     for symbol, xmin in rows:
         versions.setdefault(symbol, set()).add(xmin)
     return versions
+
+
+def fingerprints(warehouse: Warehouse) -> dict[str, object]:
+    rows = warehouse.query(f"select symbol, fingerprint from {warehouse.target_schema}_intermediate.int_fill_fingerprints")
+    return dict(rows)
 
 
 def copy_source(source: Warehouse, target: Warehouse) -> None:
@@ -103,9 +110,19 @@ def test_incremental_builds_equal_a_full_build(pair: tuple[Warehouse, Warehouse]
     build_fifo(incremental, "--full-refresh")
     for batch in range(3):
         before = row_versions(incremental, "fct_fifo_allocations")
+        fingerprints_before = fingerprints(incremental)
         touched = apply_batch(incremental, rng, batch)
         build_fifo(incremental)
         after = row_versions(incremental, "fct_fifo_allocations")
+        # The build records the symbols it recomputed (its invariant tests
+        # check exactly those): the ones whose fingerprint changed.
+        fingerprints_after = fingerprints(incremental)
+        changed = {s for s, f in fingerprints_after.items() if fingerprints_before.get(s) != f}
+        recomputed = {s for (s,) in incremental.query(
+            "select symbol from {marts}.incremental_symbol_state"
+            " where model_name = 'fct_fifo_allocations' and recomputed_by = last_built_by"
+        )}
+        assert recomputed == changed and changed <= touched, (recomputed, changed, touched)
         # Symbols nobody touched keep their rows as they were written.
         for symbol in set(before) - touched:
             assert after.get(symbol) == before[symbol], f"{symbol} was rewritten though none of its fills changed"
@@ -137,3 +154,34 @@ def test_a_changed_setting_rebuilds_every_row(make_warehouse: Callable[[str], Wa
     build_fifo(warehouse)
     versions = warehouse.query("select distinct allocation_version from {marts}.fct_fifo_allocations")
     assert versions == [(2,)]
+
+
+def test_scheduled_runs_build_on_the_spare_copy(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """`run` publishes by swapping schemas, and the copy it replaced is where the next run builds:
+    each run recomputes only the symbols changed since that copy was built (two runs back), and
+    what it publishes equals the reference after every batch."""
+    warehouse = make_warehouse("runinc")
+    warehouse.load(list(synthetic_rows(1200, 12, seed=5)))
+    rng = random.Random(5)
+    touched_by_batch: list[set[str]] = []
+    for batch in range(-1, 3):
+        if batch >= 0:
+            touched_by_batch.append(apply_batch(warehouse, rng, batch))
+        ((started_xid,),) = warehouse.query("select pg_current_xact_id()::text::bigint % 4294967296")
+        result = cli(warehouse, "run")
+        assert isinstance(result, subprocess.CompletedProcess)
+        assert result.returncode == 0, result.stdout + result.stderr
+        raw = warehouse.query(
+            "select order_id, symbol, side, order_time, size, price, total_fees_usd from {raw}.trade_records"
+            " where status = 'filled'"
+        )
+        fills = [dict(zip(("order_id", "symbol", "side", "order_time", "size", "price", "total_fees_usd"), r))
+                 for r in raw]
+        assert compare(sql_allocations(warehouse), fifo(reference_fills(fills))) == [], f"after batch {batch}"
+        if batch >= 1:
+            # The published copy was last built two runs ago: this run rewrote
+            # only the symbols the last two batches touched.
+            versions = row_versions(warehouse, "fct_fifo_allocations")
+            rewritten = {symbol for symbol, v in versions.items() if max(v) > started_xid}
+            assert rewritten <= touched_by_batch[-1] | touched_by_batch[-2], (rewritten, touched_by_batch[-2:])
+            assert set(versions) - rewritten, "symbols nobody touched keep their rows"

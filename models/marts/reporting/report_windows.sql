@@ -4,21 +4,8 @@
 -- before the first fill: days before the bot traded would add zero returns
 -- that never happened to the daily Sharpe and Sortino.
 
-with fills as (
-    select * from {{ ref('stg_trading_bot__fills') }}
-),
-
-as_of as (
-    select {{ as_of_timestamp() }} as as_of_at
-),
-
-history as (
-    select
-        as_of.as_of_at,
-        min(fills.order_time) as first_fill_at
-    from as_of
-    left join fills on as_of.as_of_at >= fills.order_time
-    group by as_of.as_of_at
+with history as (
+    select * from {{ ref('int_reporting_moment') }}
 ),
 
 window_lengths as (
