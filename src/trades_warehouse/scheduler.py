@@ -24,6 +24,10 @@
   build makes there or the last publication recorded there. Otherwise, or
   when the source schema is one of these names, it refuses (EXIT_REFUSED)
   before renaming or dropping anything.
+* Code checked once: dbt's unit tests depend on the project's code only, not
+  on the data. A run whose code (models, tests, macros, seeds, project file
+  and dbt version: `code_fingerprint`) equals that of the last successful run
+  leaves them out; the first run after any change, and CI, run them all.
 * On the record: every run is a row of `<target>_ops.run_history`, with its
   timing, counts, failures and the source freshness. The swap transaction
   also writes the run's row of `<target>_ops.publications`, so a run killed
@@ -33,6 +37,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import time
@@ -47,6 +52,7 @@ from psycopg.types.json import Jsonb
 
 from trades_warehouse import dbt_invoke
 from trades_warehouse.database import Connection
+from trades_warehouse.paths import project_dir
 
 if TYPE_CHECKING:
     from dbt.contracts.graph.manifest import Manifest
@@ -236,6 +242,9 @@ def ensure_history(conn: PgConnection, target_schema: str) -> None:
             )"""
         ).format(ops)
     )
+    # Columns added after the table's first release.
+    conn.execute(sql.SQL("alter table {}.run_history add column if not exists code_fingerprint text").format(ops))
+    conn.execute(sql.SQL("alter table {}.run_history add column if not exists unit_tests text").format(ops))
     # One row per swap, written in the swap's own transaction: the evidence
     # that a run published, and what it published (live schema -> relations).
     conn.execute(
@@ -325,6 +334,34 @@ class _Build:
     results: object = None
     failures: list[str] = field(default_factory=list)
     refused: bool = False
+    code_fingerprint: str | None = None
+    unit_tests: str | None = None
+
+
+def code_fingerprint(manifest: Manifest) -> str:
+    """What the unit tests' outcome depends on: every node's and macro's source, the project file, dbt's version."""
+    from dbt.version import __version__ as dbt_version
+
+    digest = hashlib.sha256(dbt_version.encode())
+    for unique_id, node in sorted(manifest.nodes.items()):
+        digest.update(f"{unique_id}:{node.checksum.checksum}".encode())
+    for unique_id, test in sorted(manifest.unit_tests.items()):
+        digest.update(f"{unique_id}:{test.checksum}".encode())
+    for unique_id, macro in sorted(manifest.macros.items()):
+        digest.update(f"{unique_id}:{macro.macro_sql}".encode())
+    digest.update((project_dir() / "dbt_project.yml").read_bytes())
+    return digest.hexdigest()
+
+
+def _last_checked_code(conn: PgConnection, target_schema: str) -> tuple[int, str] | None:
+    """The last successful run that ran the unit tests, with its code fingerprint."""
+    row = conn.execute(
+        sql.SQL(
+            "select run_id, code_fingerprint from {} where status = 'success' and unit_tests = 'ran'"
+            " and code_fingerprint is not null order by run_id desc limit 1"
+        ).format(sql.Identifier(ops_schema(target_schema), "run_history"))
+    ).fetchone()
+    return (int(str(row[0])), str(row[1])) if row else None
 
 
 def _build_and_publish(
@@ -340,7 +377,16 @@ def _build_and_publish(
     outcome.freshness = _freshness_status(freshness)
     if outcome.freshness in ("warn", "error", "runtime error"):
         say(f"warning: source freshness is '{outcome.freshness}': the bot may have stopped writing trade_records")
-    build = dbt_invoke.run_dbt(["build"], target_path=target_path, manifest=manifest)
+    outcome.code_fingerprint = code_fingerprint(manifest)
+    checked = _last_checked_code(lock_conn, target_schema)
+    if checked is not None and checked[1] == outcome.code_fingerprint:
+        outcome.unit_tests = f"skipped: code unchanged since run {checked[0]}"
+        build = dbt_invoke.run_dbt(
+            ["build", "--exclude", "test_type:unit"], target_path=target_path, manifest=manifest
+        )
+    else:
+        outcome.unit_tests = "ran"
+        build = dbt_invoke.run_dbt(["build"], target_path=target_path, manifest=manifest)
     outcome.results = build.results
     outcome.failures = list(build.failures) + ([build.exception] if build.exception else [])
     if build.success and not outcome.failures:
@@ -401,7 +447,8 @@ def scheduled_run(
         lock_conn.execute(
             sql.SQL(
                 "update {} set finished_at = now(), status = %s, exit_code = %s, elapsed_seconds = %s,"
-                " nodes_passed = %s, nodes_warned = %s, nodes_failed = %s, failures = %s, freshness_status = %s"
+                " nodes_passed = %s, nodes_warned = %s, nodes_failed = %s, failures = %s, freshness_status = %s,"
+                " code_fingerprint = %s, unit_tests = %s"
                 " where run_id = %s"
             ).format(history),
             (
@@ -413,6 +460,8 @@ def scheduled_run(
                 _count(build.results, ("error", "fail", "runtime error")),
                 build.failures,
                 build.freshness,
+                build.code_fingerprint,
+                build.unit_tests,
                 run_id,
             ),
         )

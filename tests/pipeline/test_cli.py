@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Warehouse, order
-from trades_warehouse import scheduler
+from trades_warehouse import dbt_invoke, scheduler
 
 
 def cli(warehouse: Warehouse, *args: str, wait: bool = True) -> subprocess.CompletedProcess[str] | subprocess.Popen[str]:
@@ -110,6 +110,23 @@ def assert_only_spare_copies_left(warehouse: Warehouse) -> None:
     assert not [name for name, _ in rows if "_retired" in name], rows
     mark = scheduler.schema_mark(warehouse.target_schema)
     assert all(comment == mark for name, comment in rows if "_build" in name), rows
+
+
+def test_unit_tests_run_once_per_code_version(scheduled: Warehouse) -> None:
+    """Unit tests depend on code only: a run with the code of the last checked run leaves them out."""
+    for _ in range(2):
+        result = cli(scheduled, "run")
+        assert isinstance(result, subprocess.CompletedProcess)
+        assert result.returncode == 0, result.stdout + result.stderr
+    rows = scheduled.query(
+        f"select run_id, unit_tests, code_fingerprint, nodes_passed"
+        f" from {scheduled.target_schema}_ops.run_history order by run_id"
+    )
+    (first_id, first_tests, first_code, first_passed), (_, second_tests, second_code, second_passed) = rows
+    assert first_tests == "ran" and second_tests == f"skipped: code unchanged since run {first_id}"
+    assert first_code == second_code and len(first_code) == 64
+    unit_tests = len(dbt_invoke.parse_manifest(target_path=scheduled.target_path / "parse").unit_tests)
+    assert unit_tests > 30 and first_passed - second_passed == unit_tests
 
 
 def test_second_run_refuses_while_one_holds_the_lock(scheduled: Warehouse) -> None:
