@@ -5,8 +5,9 @@ Generates N fills over S symbols (streamed to the loader in chunks), loads
 them into <schema>_raw, builds staging, then measures:
 
   (a) full build of the FIFO models: dbt run --full-refresh of
-      int_fill_fingerprints, int_reporting_moment, fct_fifo_allocations,
-      fct_lot_balances, fct_buy_lots (a view), fct_trades
+      int_fill_fingerprints, int_reporting_moment, int_fifo_allocations,
+      int_closed_trades, int_lot_balances, fct_fills and the views
+      fct_fifo_allocations and fct_buy_lots
       (sum of dbt's node execution times, and wall time of the invocation)
   (b) the floor: one window running sum over the same fills
   (f) a row-by-row Python FIFO of the bot's kind: per symbol one query, a
@@ -61,8 +62,8 @@ from trades_warehouse.paths import project_dir, state_dir
 from trades_warehouse.synthetic import NOTIONALS_USD, synthetic_rows
 
 FIFO_MODELS = (
-    "int_fill_fingerprints", "int_reporting_moment", "fct_fifo_allocations", "fct_lot_balances", "fct_buy_lots",
-    "fct_trades",
+    "int_fill_fingerprints", "int_reporting_moment", "int_fifo_allocations", "int_closed_trades", "int_lot_balances",
+    "fct_fifo_allocations", "fct_buy_lots", "fct_fills",
 )
 SIZES = {"quick": (20_000, 20), "default": (1_000_000, 200), "large": (10_000_000, 1_000)}
 LOAD_CHUNK_ROWS = 100_000  # load_rows holds its input in a list: chunks bound the memory
@@ -534,7 +535,7 @@ def main() -> None:
     connection = database.resolve_connection()
     source, target = f"{args.schema}_raw", args.schema
     staging_fills = sql.Identifier(f"{target}_staging", "stg_trading_bot__fills")
-    allocations_table = sql.Identifier(f"{target}_marts", "fct_fifo_allocations")
+    allocations_table = sql.Identifier(f"{target}_intermediate", "int_fifo_allocations")
     scratch = f"{args.schema}_scratch"
     scratch_fills = sql.Identifier(scratch, "fifo_fills")
     scratch_allocations = sql.Identifier(scratch, "python_fifo_allocations")

@@ -1,29 +1,32 @@
 -- Fills up to `as_of`, counted and summed per UTC day and symbol: the one
 -- aggregation daily_pnl (summed over symbols) and daily_symbol_pnl (on the
--- symbol calendar) both stand on, so the definition of a trade lives here.
-with trades as (
-    select * from {{ ref('fct_trades') }}
+-- symbol calendar) both stand on. What a trade is, and its result, comes
+-- from int_closed_trades.
+with fills as (
+    select * from {{ ref('stg_trading_bot__fills') }}
 ),
 
-windows as (
-    select * from {{ ref('report_windows') }}
+closed_trades as (
+    select * from {{ ref('int_closed_trades') }}
 ),
 
-history as (
-    select window_end_at as as_of_at
-    from windows
-    where window_name = 'all'
+moment as (
+    select * from {{ ref('int_reporting_moment') }}
 ),
 
 fills_until_as_of as (
     select
-        trades.*,
-        {{ utc_date('trades.order_time') }} as date_day,
-        -- A trade is a sell that closed inventory; a sell nothing covered
-        -- (unmatched) has no result and is counted in allocation_health.
-        trades.side = 'sell' and trades.matched_size > 0 as is_trade
-    from trades
-    inner join history on trades.order_time <= history.as_of_at
+        fills.symbol,
+        fills.side,
+        fills.fees_usd,
+        fills.price * fills.size as notional_usd,
+        {{ utc_date('fills.order_time') }} as date_day,
+        coalesce(closed_trades.is_closed_trade, false) as is_trade,
+        closed_trades.outcome,
+        closed_trades.realized_pnl_usd
+    from fills
+    inner join moment on fills.order_time <= moment.as_of_at
+    left join closed_trades on fills.order_id = closed_trades.sell_order_id
 ),
 
 final as (
@@ -33,12 +36,12 @@ final as (
         count(*) filter (where side = 'buy') as buys,
         count(*) filter (where side = 'sell') as sells,
         count(*) filter (where is_trade) as trades,
-        count(*) filter (where is_trade and realized_pnl_usd > 0) as wins,
-        count(*) filter (where is_trade and realized_pnl_usd < 0) as losses,
-        count(*) filter (where is_trade and realized_pnl_usd = 0) as breakevens,
+        count(*) filter (where outcome = 'win') as wins,
+        count(*) filter (where outcome = 'loss') as losses,
+        count(*) filter (where outcome = 'breakeven') as breakevens,
         coalesce(sum(realized_pnl_usd) filter (where side = 'sell'), 0) as realized_pnl_usd,
-        coalesce(sum(realized_pnl_usd) filter (where is_trade and realized_pnl_usd > 0), 0) as gross_profit_usd,
-        coalesce(sum(realized_pnl_usd) filter (where is_trade and realized_pnl_usd < 0), 0) as gross_loss_usd,
+        coalesce(sum(realized_pnl_usd) filter (where outcome = 'win'), 0) as gross_profit_usd,
+        coalesce(sum(realized_pnl_usd) filter (where outcome = 'loss'), 0) as gross_loss_usd,
         coalesce(sum(fees_usd), 0) as fees_usd,
         coalesce(sum(notional_usd) filter (where side = 'buy'), 0) as bought_usd,
         coalesce(sum(notional_usd) filter (where side = 'sell'), 0) as sold_usd

@@ -1,12 +1,12 @@
 -- Every buy fill up to `as_of` as a FIFO lot: how much of it sells up to
 -- `as_of` used and what was left then. Open lots (remaining at least the
 -- dust) are the positions at `as_of` (by default, the latest fill: now).
--- A view: the lots are stored (incrementally) in fct_lot_balances, and the
+-- A view: the lots are stored (incrementally) in int_lot_balances, and the
 -- moment they are measured at is read when queried, so a new fill of one
 -- symbol does not rewrite every other symbol's lot ages.
 {{ config(materialized='view') }}
 with lots as (
-    select * from {{ ref('fct_lot_balances') }}
+    select * from {{ ref('int_lot_balances') }}
 ),
 
 moment as (

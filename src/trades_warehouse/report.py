@@ -305,7 +305,7 @@ def latest_fill_date(connection: Connection, marts_schema: str) -> date | None:
         if exists is not None and exists[0] is not None:
             query = sql.SQL("select max(end_date) from {} where window_name = 'all'").format(metrics)
         else:
-            query = sql.SQL("select max(order_time)::date from {}.fct_trades").format(sql.Identifier(marts_schema))
+            query = sql.SQL("select max(order_time)::date from {}.fct_fills").format(sql.Identifier(marts_schema))
         row = conn.execute(query).fetchone()
     if row is None or not isinstance(row[0], date):
         return None

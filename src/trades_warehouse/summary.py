@@ -27,7 +27,7 @@ def print_stories(console: Console, connection: Connection, target_schema: str, 
                 "select f.order_id, f.symbol, f.order_time, legacy_parent.order_time, f.legacy_pnl_usd,"
                 " t.newest_lot_time, t.realized_pnl_usd"
                 " from {s}.stg_trading_bot__fills as f"
-                " join {m}.fct_trades as t using (order_id)"
+                " join {m}.fct_fills as t using (order_id)"
                 " left join {s}.stg_trading_bot__fills as legacy_parent on f.legacy_parent_id = legacy_parent.order_id"
                 " where f.order_id = any(%s) order by f.symbol"
             ).format(s=staging, m=marts),
@@ -56,7 +56,7 @@ def print_summary(console: Console, connection: Connection, target_schema: str) 
             sql.SQL(
                 "select (select count(*) from {s}.stg_trading_bot__fills),"
                 " (select count(*) from {s}.stg_trading_bot__non_fill_orders),"
-                " (select count(*) from {s}.trade_records_quarantine),"
+                " (select count(*) from {s}.stg_trading_bot__quarantined_orders),"
                 " (select count(distinct symbol) from {s}.stg_trading_bot__fills),"
                 " (select count(*) from {m}.fct_fifo_allocations),"
                 " (select count(*) from {m}.fct_fifo_allocations where is_unmatched),"
@@ -67,7 +67,7 @@ def print_summary(console: Console, connection: Connection, target_schema: str) 
         assert counts is not None
         fills, non_fills, quarantined, symbols, allocations, unmatched, pnl, open_lots = counts
         reasons = conn.execute(
-            sql.SQL("select reason, count(*) from {}.trade_records_quarantine group by 1 order by 2 desc").format(
+            sql.SQL("select reason, count(*) from {}.stg_trading_bot__quarantined_orders group by 1 order by 2 desc").format(
                 staging
             )
         ).fetchall()
@@ -80,7 +80,7 @@ def print_summary(console: Console, connection: Connection, target_schema: str) 
         legacy = conn.execute(
             sql.SQL(
                 "select f.symbol, f.order_id, f.legacy_pnl_usd, t.realized_pnl_usd"
-                " from {s}.stg_trading_bot__fills f join {m}.fct_trades t using (order_id)"
+                " from {s}.stg_trading_bot__fills f join {m}.fct_fills t using (order_id)"
                 " where f.side = 'sell' and f.legacy_pnl_usd is not null"
                 " order by abs(f.legacy_pnl_usd - t.realized_pnl_usd) desc limit 5"
             ).format(s=staging, m=marts)

@@ -2,7 +2,7 @@
 
 The report reads its headline from ``daily_pnl``; here the same figures are
 recomputed from ``fct_fifo_allocations`` (realized P&L, trades, wins, losses)
-and ``fct_trades`` (fees), over the same UTC days and the same ``as_of`` cut,
+and ``fct_fills`` (fees), over the same UTC days and the same ``as_of`` cut,
 without going through any reporting mart. Money is numeric on both sides, so
 it must agree exactly; the win rate to 1e-12.
 """
@@ -67,7 +67,7 @@ def recompute(connection: Connection, marts_schema: str, data: ReportData) -> Re
         ).fetchone()
         fees = conn.execute(
             sql.SQL(
-                "select coalesce(sum(fees_usd), 0) from {}.fct_trades"
+                "select coalesce(sum(fees_usd), 0) from {}.fct_fills"
                 " where order_time >= %(start)s and order_time < %(end)s and order_time <= %(until)s"
             ).format(m),
             {"start": start, "end": end, "until": until},

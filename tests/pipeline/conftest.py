@@ -63,6 +63,10 @@ class Warehouse:
     def staging(self) -> str:
         return f"{self.name}_staging"
 
+    @property
+    def intermediate(self) -> str:
+        return f"{self.name}_intermediate"
+
     def load(self, rows: Sequence[Mapping[str, object]], *, replace: bool = True) -> loader.LoadResult:
         typed = [loader.normalise_row(row, f"row {i}") for i, row in enumerate(rows)]
         return loader.load_rows(self.connection, self.source_schema, typed, replace=replace)
@@ -80,11 +84,12 @@ class Warehouse:
         return outcome
 
     def query(self, statement: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
-        """Run SQL where {raw}, {staging} and {marts} name this warehouse's schemas."""
+        """Run SQL where {raw}, {staging}, {intermediate} and {marts} name this warehouse's schemas."""
         text = statement.format(
             raw=sql.Identifier(self.source_schema).as_string(None),
             staging=sql.Identifier(self.staging).as_string(None),
             marts=sql.Identifier(self.marts).as_string(None),
+            intermediate=sql.Identifier(self.intermediate).as_string(None),
         )
         with self.connection.connect() as conn:
             rows = conn.execute(text, params or None).fetchall()  # type: ignore[arg-type]
@@ -96,6 +101,7 @@ class Warehouse:
             raw=sql.Identifier(self.source_schema).as_string(None),
             staging=sql.Identifier(self.staging).as_string(None),
             marts=sql.Identifier(self.marts).as_string(None),
+            intermediate=sql.Identifier(self.intermediate).as_string(None),
         )
         with self.connection.connect() as conn:
             conn.execute(text, params or None)  # type: ignore[arg-type]

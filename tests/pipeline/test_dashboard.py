@@ -186,8 +186,8 @@ def test_exposures_select_the_pages_lineage(dash: Warehouse) -> None:
                        "--output", "name", "--quiet")
     assert outcome.success, outcome.exception
     listed = {str(line).strip() for line in outcome.results or []}
-    assert {"quarantine_samples", "allocation_health", "legacy_pnl_discrepancy", "trade_records_quarantine",
-            "stg_trading_bot__orders"} <= listed
+    assert {"quarantine_samples", "allocation_health", "legacy_pnl_discrepancy", "stg_trading_bot__quarantined_orders",
+            "base_trading_bot__orders"} <= listed
     assert "equity_curve" not in listed
 
 
@@ -514,7 +514,7 @@ def test_every_page_in_chromium(dashboard: Dashboard, browser: Browser, dash: Wa
     assert "AVAX-USD" in page.url
     legacy = main.locator('[data-testid="stDataFrame"]').filter(has_text="Sell time (UTC)")
     legacy.locator('[role="row"]', has_text="-276.53").filter(has_text="-0.27").first.wait_for(state="attached")
-    quarantined = dash.query("select count(*) from {staging}.trade_records_quarantine")[0][0]
+    quarantined = dash.query("select count(*) from {staging}.stg_trading_bot__quarantined_orders")[0][0]
     assert metric(page, "Quarantined rows") == fmt.count(quarantined)
     main.locator('[role="gridcell"]', has_text="42.5 s").first.wait_for(state="attached")
     main.locator('[role="gridcell"]', has_text="failed").first.wait_for(state="attached")

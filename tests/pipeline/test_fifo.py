@@ -68,7 +68,7 @@ def test_demo_data_matches_reference_and_tells_the_stories(demo_warehouse: Wareh
         if r["order_id"] not in untrusted and (r["status"] is None or str(r["status"]).strip().lower() in FILLED)
     ]
     assert compare(sql_allocations(warehouse), fifo(reference_fills(fills))) == []
-    (quarantined,) = warehouse.query("select count(*) from {staging}.trade_records_quarantine")[0]
+    (quarantined,) = warehouse.query("select count(*) from {staging}.stg_trading_bot__quarantined_orders")[0]
     assert quarantined == len(untrusted)
     ids = demo_data.STORY_ORDER_IDS
     stories = dict(
@@ -116,38 +116,38 @@ def test_sapien_story_matches_reference(sapien: Warehouse) -> None:
 # test must catch it (others may fail too).
 CORRUPTIONS = {
     "incident: sell pointed at the exhausted September lot": (
-        "update {marts}.fct_fifo_allocations set buy_order_id = 'sep-buy', buy_time = '2025-09-10T04:46:00Z'"
+        "update {intermediate}.int_fifo_allocations set buy_order_id = 'sep-buy', buy_time = '2025-09-10T04:46:00Z'"
         " where sell_order_id = 'dec-sell' and buy_order_id = 'dec-buy'",
         "fifo_order",
     ),
     "younger lot drawn while an older one is open": (
-        "update {marts}.fct_fifo_allocations set buy_order_id = 'dec-buy', buy_time = '2025-12-03T23:11:00Z'"
+        "update {intermediate}.int_fifo_allocations set buy_order_id = 'dec-buy', buy_time = '2025-12-03T23:11:00Z'"
         " where sell_order_id = 'dec-sell' and buy_order_id = 'nov-buy';"
-        " update {marts}.fct_fifo_allocations set buy_order_id = 'nov-buy', buy_time = '2025-11-01T08:00:00Z'"
+        " update {intermediate}.int_fifo_allocations set buy_order_id = 'nov-buy', buy_time = '2025-11-01T08:00:00Z'"
         " where sell_order_id = 'dec-late'",
         "fifo_order",
     ),
     "lot gives more than its size": (
-        "update {marts}.fct_fifo_allocations set allocated_size = allocated_size + 1"
+        "update {intermediate}.int_fifo_allocations set allocated_size = allocated_size + 1"
         " where sell_order_id = 'dec-sell' and buy_order_id = 'dec-buy'",
         "buys_never_overdrawn",
     ),
     "sell allocations do not add up": (
-        "delete from {marts}.fct_fifo_allocations where sell_order_id = 'nov-sell'",
+        "delete from {intermediate}.int_fifo_allocations where sell_order_id = 'nov-sell'",
         "sell_allocations_sum_to_size",
     ),
     "unmatched while inventory remained": (
-        "update {marts}.fct_fifo_allocations set buy_order_id = null, is_unmatched = true"
+        "update {intermediate}.int_fifo_allocations set buy_order_id = null, is_unmatched = true"
         " where sell_order_id = 'nov-sell'",
         "unmatched_only_when_exhausted",
     ),
     "lot of another symbol": (
-        "update {marts}.fct_fifo_allocations set buy_order_id = 'other-buy'"
+        "update {intermediate}.int_fifo_allocations set buy_order_id = 'other-buy'"
         " where sell_order_id = 'dec-late'",
         "buys_never_overdrawn",
     ),
     "buy after its sell": (
-        "update {marts}.fct_fifo_allocations set buy_time = '2026-01-01T00:00:00Z'"
+        "update {intermediate}.int_fifo_allocations set buy_time = '2026-01-01T00:00:00Z'"
         " where sell_order_id = 'nov-sell'",
         "buy_not_after_sell",
     ),
@@ -159,14 +159,14 @@ def test_invariant_tests_catch_broken_allocations(sapien: Warehouse, case: str) 
     statement, expected_test = CORRUPTIONS[case]
     sapien.execute(statement)
     try:
-        outcome = sapien.dbt("test", "--select", "fct_fifo_allocations", "--exclude", "test_type:unit")
+        outcome = sapien.dbt("test", "--select", "int_fifo_allocations", "--exclude", "test_type:unit")
         failed = " ".join(outcome.failures)
         assert not outcome.success
         assert expected_test in failed, failed
     finally:
         # A full rebuild: an incremental one keeps the tampered rows, whose
         # symbols' fills did not change (tampering with a model is not data).
-        rebuilt = sapien.dbt("run", "--full-refresh", "--select", "fct_fifo_allocations")
+        rebuilt = sapien.dbt("run", "--full-refresh", "--select", "int_fifo_allocations")
         assert rebuilt.success
 
 
@@ -194,7 +194,7 @@ def test_positions_as_of_a_past_moment(build_warehouse: Callable[..., Warehouse]
 
 
 def test_invariant_tests_pass_on_the_intact_story(sapien: Warehouse) -> None:
-    outcome = sapien.dbt("test", "--select", "fct_fifo_allocations fct_buy_lots", "--exclude", "test_type:unit")
+    outcome = sapien.dbt("test", "--select", "int_fifo_allocations fct_buy_lots", "--exclude", "test_type:unit")
     assert outcome.success, outcome.failures
 
 
@@ -233,11 +233,11 @@ def compiled_fifo(build_warehouse: Callable[..., Warehouse]) -> tuple[Warehouse,
     warehouse = build_warehouse("property", SAPIEN)
     # Compiled as a full build: incremental SQL reads only the symbols whose
     # fingerprints changed, and these examples bypass the fingerprints.
-    outcome = warehouse.dbt("compile", "--full-refresh", "--select", "stg_trading_bot__orders fct_fifo_allocations")
+    outcome = warehouse.dbt("compile", "--full-refresh", "--select", "base_trading_bot__orders int_fifo_allocations")
     assert outcome.success, outcome.failures
     compiled = Path(warehouse.target_path, "compiled", "trades_warehouse", "models")
-    staging = (compiled / "staging" / "trading_bot" / "stg_trading_bot__orders.sql").read_text()
-    allocations = (compiled / "marts" / "fct_fifo_allocations.sql").read_text()
+    staging = (compiled / "staging" / "trading_bot" / "base" / "base_trading_bot__orders.sql").read_text()
+    allocations = (compiled / "intermediate" / "int_fifo_allocations.sql").read_text()
     return warehouse, staging, allocations
 
 
@@ -255,8 +255,8 @@ def test_random_histories_match_reference(
     rows = history_rows(history)
     warehouse.load(rows)
     warehouse.execute(
-        "truncate {staging}.stg_trading_bot__orders;"
-        " insert into {staging}.stg_trading_bot__orders " + _literal(staging)
+        "truncate {staging}.base_trading_bot__orders;"
+        " insert into {staging}.base_trading_bot__orders " + _literal(staging)
     )
     actual = warehouse.query(
         "select sell_order_id, buy_order_id, allocated_size, pnl_usd from (" + _literal(allocations) + ") as fifo"
@@ -319,12 +319,12 @@ def test_residue_heavy_histories_build_green_and_exact(residue_warehouse: Wareho
     residue_warehouse.load(rows)
     outcome = residue_warehouse.build(
         "--select",
-        "path:models/staging int_fill_fingerprints int_reporting_moment fct_fifo_allocations fct_lot_balances"
-        " fct_buy_lots fct_trades",
+        "path:models/staging int_fill_fingerprints int_reporting_moment int_fifo_allocations int_closed_trades"
+        " int_lot_balances fct_fifo_allocations fct_buy_lots fct_fills",
         "--exclude", "test_type:unit",
     )
     names = {result.node.name for result in outcome.results.results}  # type: ignore[union-attr]
-    assert {"fifo_order_fct_fifo_allocations_ref_stg_trading_bot__fills_"} <= names
+    assert {"fifo_order_int_fifo_allocations_ref_stg_trading_bot__fills_"} <= names
     assert outcome.success, outcome.failures
     problems = compare(sql_allocations(residue_warehouse), fifo(reference_fills(rows)))
     assert problems == [], problems[:10]

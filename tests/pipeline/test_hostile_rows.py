@@ -115,7 +115,7 @@ def hostile(make_warehouse: Callable[[str], Warehouse]) -> Warehouse:
 
 
 def test_every_hostile_row_is_quarantined_with_its_reason(hostile: Warehouse) -> None:
-    reasons = dict(hostile.query("select order_id, reason from {staging}.trade_records_quarantine"))
+    reasons = dict(hostile.query("select order_id, reason from {staging}.stg_trading_bot__quarantined_orders"))
     assert reasons == {order_id: reason for order_id, (_, reason) in HOSTILE.items()}
 
 
@@ -215,7 +215,7 @@ def test_fuzzed_rows_never_break_the_build(fuzz_warehouse: Warehouse, rows: list
     (landed,), = warehouse.query(
         "select (select count(*) from {staging}.stg_trading_bot__fills)"
         " + (select count(*) from {staging}.stg_trading_bot__non_fill_orders)"
-        " + (select count(*) from {staging}.trade_records_quarantine)"
+        " + (select count(*) from {staging}.stg_trading_bot__quarantined_orders)"
     )
     assert raw == landed == len(VALID) + len(rows)
     valid_allocations = [a for a in sql_allocations(warehouse) if not str(a[0]).startswith("h")]

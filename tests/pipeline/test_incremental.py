@@ -19,10 +19,10 @@ from test_cli import cli
 from test_fifo import reference_fills, sql_allocations
 from trades_warehouse.synthetic import synthetic_rows
 
-FIFO_SELECTION = ("--select", "+fct_trades", "--exclude", "test_type:unit")
+FIFO_SELECTION = ("--select", "+fct_fills +fct_fifo_allocations +fct_buy_lots", "--exclude", "test_type:unit")
 COMPARED = {
     "fct_fifo_allocations": "allocation_id",
-    "fct_trades": "order_id",
+    "fct_fills": "order_id",
 }
 
 
@@ -35,9 +35,10 @@ def snapshot(warehouse: Warehouse, model: str) -> list[tuple[Any, ...]]:
     return warehouse.query(f"select * from {{marts}}.{model} order by {COMPARED[model]}")
 
 
-def row_versions(warehouse: Warehouse, model: str) -> dict[str, set[int]]:
-    """Per symbol, the transaction ids that wrote its rows: a rewritten row gets a new one."""
-    rows = warehouse.query(f"select symbol, xmin::text::bigint from {{marts}}.{model}")
+def row_versions(warehouse: Warehouse, model: str = "int_fifo_allocations") -> dict[str, set[int]]:
+    """Per symbol, the transaction ids that wrote its rows (of a stored intermediate model): a rewritten row
+    gets a new one."""
+    rows = warehouse.query(f"select symbol, xmin::text::bigint from {{intermediate}}.{model}")
     versions: dict[str, set[int]] = {}
     for symbol, xmin in rows:
         versions.setdefault(symbol, set()).add(xmin)
@@ -45,7 +46,7 @@ def row_versions(warehouse: Warehouse, model: str) -> dict[str, set[int]]:
 
 
 def fingerprints(warehouse: Warehouse) -> dict[str, object]:
-    rows = warehouse.query(f"select symbol, fingerprint from {warehouse.target_schema}_intermediate.int_fill_fingerprints")
+    rows = warehouse.query("select symbol, fingerprint from {intermediate}.int_fill_fingerprints")
     return dict(rows)
 
 
@@ -109,18 +110,18 @@ def test_incremental_builds_equal_a_full_build(pair: tuple[Warehouse, Warehouse]
     incremental.load(list(synthetic_rows(1500, 6, seed=seed % 1000)))
     build_fifo(incremental, "--full-refresh")
     for batch in range(3):
-        before = row_versions(incremental, "fct_fifo_allocations")
+        before = row_versions(incremental)
         fingerprints_before = fingerprints(incremental)
         touched = apply_batch(incremental, rng, batch)
         build_fifo(incremental)
-        after = row_versions(incremental, "fct_fifo_allocations")
+        after = row_versions(incremental)
         # The build records the symbols it recomputed (its invariant tests
         # check exactly those): the ones whose fingerprint changed.
         fingerprints_after = fingerprints(incremental)
         changed = {s for s, f in fingerprints_after.items() if fingerprints_before.get(s) != f}
         recomputed = {s for (s,) in incremental.query(
-            "select symbol from {marts}.incremental_symbol_state"
-            " where model_name = 'fct_fifo_allocations' and recomputed_by = last_built_by"
+            "select symbol from {intermediate}.incremental_symbol_state"
+            " where model_name = 'int_fifo_allocations' and recomputed_by = last_built_by"
         )}
         assert recomputed == changed and changed <= touched, (recomputed, changed, touched)
         # Symbols nobody touched keep their rows as they were written.
@@ -181,7 +182,7 @@ def test_scheduled_runs_build_on_the_spare_copy(make_warehouse: Callable[[str], 
         if batch >= 1:
             # The published copy was last built two runs ago: this run rewrote
             # only the symbols the last two batches touched.
-            versions = row_versions(warehouse, "fct_fifo_allocations")
+            versions = row_versions(warehouse)
             rewritten = {symbol for symbol, v in versions.items() if max(v) > started_xid}
             assert rewritten <= touched_by_batch[-1] | touched_by_batch[-2], (rewritten, touched_by_batch[-2:])
             assert set(versions) - rewritten, "symbols nobody touched keep their rows"

@@ -34,7 +34,7 @@ def test_every_raw_row_lands_in_exactly_one_place(messy: Warehouse) -> None:
     parts = messy.query(
         "select 'fill', order_id from {staging}.stg_trading_bot__fills"
         " union all select 'non_fill', order_id from {staging}.stg_trading_bot__non_fill_orders"
-        " union all select 'quarantine', order_id from {staging}.trade_records_quarantine"
+        " union all select 'quarantine', order_id from {staging}.stg_trading_bot__quarantined_orders"
     )
     assert raw == len(parts) == len(MESSY_ROWS)
     assert sorted(order_id for _, order_id in parts) == sorted(str(r["order_id"]) for r in MESSY_ROWS)
@@ -43,7 +43,7 @@ def test_every_raw_row_lands_in_exactly_one_place(messy: Warehouse) -> None:
 
 
 def test_quarantine_reasons(messy: Warehouse) -> None:
-    reasons = dict(messy.query("select order_id, reason from {staging}.trade_records_quarantine"))
+    reasons = dict(messy.query("select order_id, reason from {staging}.stg_trading_bot__quarantined_orders"))
     assert reasons == {
         "bad-size": "invalid_size",
         "nan-price": "invalid_price",
@@ -84,7 +84,7 @@ def test_conflicting_duplicates_are_quarantined(make_warehouse: Callable[[str], 
     )
     outcome = warehouse.build()
     assert outcome.success, outcome.failures
-    quarantined = sorted(warehouse.query("select order_id, reason from {staging}.trade_records_quarantine"))
+    quarantined = sorted(warehouse.query("select order_id, reason from {staging}.stg_trading_bot__quarantined_orders"))
     assert quarantined == [
         ("clash", "conflicting_duplicate_order_id"),
         ("clash", "conflicting_duplicate_order_id"),
@@ -96,10 +96,11 @@ def test_conflicting_duplicates_are_quarantined(make_warehouse: Callable[[str], 
 
 def test_partition_test_fails_when_a_row_goes_missing(messy: Warehouse) -> None:
     """The nothing-lost test can fail: hide a quarantined row and it must."""
-    messy.execute("drop view {staging}.trade_records_quarantine")
+    # Cascade: the compatibility view trade_records_quarantine reads it (rebuilt below).
+    messy.execute("drop view {staging}.stg_trading_bot__quarantined_orders cascade")
     messy.execute(
-        "create view {staging}.trade_records_quarantine as"
-        " select order_id, rejection_reason as reason from {staging}.stg_trading_bot__orders"
+        "create view {staging}.stg_trading_bot__quarantined_orders as"
+        " select order_id, rejection_reason as reason from {staging}.base_trading_bot__orders"
         " where rejection_reason is not null and order_id <> 'future'"
     )
     try:
@@ -107,4 +108,4 @@ def test_partition_test_fails_when_a_row_goes_missing(messy: Warehouse) -> None:
         assert not outcome.success
         assert any("every_raw_row_lands_once" in failure for failure in outcome.failures)
     finally:
-        messy.build("--select", "trade_records_quarantine")
+        messy.build("--select", "stg_trading_bot__quarantined_orders trade_records_quarantine")

@@ -17,7 +17,7 @@ lots as (
 ),
 
 quarantine as (
-    select * from {{ ref('trade_records_quarantine') }}
+    select * from {{ ref('stg_trading_bot__quarantined_orders') }}
 ),
 
 history as (

@@ -7,7 +7,7 @@
 -- bot's query only took the peak from the first trade on).
 
 with trades as (
-    select * from {{ ref('fct_trades') }}
+    select * from {{ ref('fct_fills') }}
 ),
 
 windows as (

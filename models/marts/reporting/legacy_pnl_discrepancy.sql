@@ -11,7 +11,7 @@ with fills as (
 ),
 
 trades as (
-    select * from {{ ref('fct_trades') }}
+    select * from {{ ref('fct_fills') }}
 ),
 
 allocations as (

@@ -5,7 +5,7 @@
 {% set samples_per_reason = 5 %}
 
 with quarantine as (
-    select * from {{ ref('trade_records_quarantine') }}
+    select * from {{ ref('stg_trading_bot__quarantined_orders') }}
 ),
 
 counted as (

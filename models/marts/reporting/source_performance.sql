@@ -7,7 +7,7 @@ with windows as (
 ),
 
 trades as (
-    select * from {{ ref('fct_trades') }}
+    select * from {{ ref('fct_fills') }}
 ),
 
 history as (

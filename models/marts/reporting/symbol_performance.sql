@@ -13,7 +13,7 @@ curve as (
 ),
 
 trades as (
-    select * from {{ ref('fct_trades') }}
+    select * from {{ ref('fct_fills') }}
 ),
 
 allocations as (

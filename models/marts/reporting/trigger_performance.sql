@@ -23,7 +23,7 @@ curve as (
 ),
 
 trades as (
-    select * from {{ ref('fct_trades') }}
+    select * from {{ ref('fct_fills') }}
 ),
 
 notional_map as (

@@ -1,6 +1,6 @@
 -- The fills FIFO may use: filled orders that passed every check.
 with orders as (
-    select * from {{ ref('stg_trading_bot__orders') }}
+    select * from {{ ref('base_trading_bot__orders') }}
 ),
 
 final as (

@@ -1,7 +1,7 @@
 -- Orders that never filled (open, cancelled, failed...): kept for order-flow
 -- analysis, never part of P&L.
 with orders as (
-    select * from {{ ref('stg_trading_bot__orders') }}
+    select * from {{ ref('base_trading_bot__orders') }}
 ),
 
 final as (

@@ -43,14 +43,14 @@ PAGE_MARTS: dict[str, tuple[str, ...]] = {
     "symbols": (
         "symbol_performance",
         "daily_symbol_pnl",
-        "fct_trades",
+        "fct_fills",
         "fct_fifo_allocations",
         "fct_buy_lots",
     ),
     "triggers_sources": ("trigger_performance", "source_performance"),
     "data_health": (
         "allocation_health",
-        "fct_trades",
+        "fct_fills",
         "quarantine_samples",
         "legacy_pnl_discrepancy",
         "legacy_pnl_discrepancy_by_symbol",
@@ -518,7 +518,7 @@ def fills(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -
                 " unmatched_size, realized_pnl_usd, lots_drawn, remaining_size, is_open, trigger_name, source"
                 " from {} where symbol = %s and order_time >= %s and order_time < %s"
                 " order by order_time desc, order_id limit %s"
-            ).format(_m(target, "fct_trades")),
+            ).format(_m(target, "fct_fills")),
             (symbol, period.start_at, period.end_before, limit),
         )
     sell = [r[2] == "sell" for r in rows]
@@ -724,7 +724,7 @@ def unmatched_sells(
                 "select order_id, symbol, order_time, size, unmatched_size, price, source from {}"
                 " where side = 'sell' and unmatched_size > 0 and order_time <= %s"
                 " and (%s::text is null or symbol = %s) order by order_time desc, order_id limit %s"
-            ).format(_m(target, "fct_trades")),
+            ).format(_m(target, "fct_fills")),
             (as_of, symbol, symbol, limit),
         )
     return tuple(
@@ -906,6 +906,6 @@ class Freshness:
 
 def freshness(target: Target, history: RunHistory) -> Freshness:
     with _reading(target) as conn:
-        row = _rows(conn, sql.SQL("select max(order_time), now() from {}").format(_m(target, "fct_trades")))[0]
+        row = _rows(conn, sql.SQL("select max(order_time), now() from {}").format(_m(target, "fct_fills")))[0]
     last = next((run for run in history.runs if run.freshness_status is not None), None)
     return Freshness(row[0], row[1], last.started_at if last else None, last.freshness_status if last else None)

@@ -12,7 +12,7 @@ with fills as (
 
 allocations as (
     -- Already cut at `as_of`, like the buys below.
-    select * from {{ ref('fct_fifo_allocations') }} {{ where_symbol_changed() }}
+    select * from {{ ref('int_fifo_allocations') }} {{ where_symbol_changed() }}
 ),
 
 buys as (

@@ -1,7 +1,7 @@
 -- One row per raw row that cannot be trusted, with the first reason found, so
 -- that nothing is dropped silently. Raw values are kept as they came.
 with orders as (
-    select * from {{ ref('stg_trading_bot__orders') }}
+    select * from {{ ref('base_trading_bot__orders') }}
 ),
 
 final as (

@@ -1,0 +1,64 @@
+-- Every sell up to `as_of` with its realized result, the one definition of a
+-- trade's numbers: how much of it FIFO matched and could not match, its
+-- cost basis, proceeds, P&L and fees, the lots it drew on, and its outcome.
+-- A closed trade is a sell with a matched part (macros/trade_outcome.sql);
+-- the other sells are kept with their unmatched size, so counts of sells and
+-- of trades both come from here.
+-- depends_on: {{ ref('int_fill_fingerprints') }}
+{{ symbol_incremental_config() }}
+with fills as (
+    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
+),
+
+allocations as (
+    select * from {{ ref('int_fifo_allocations') }} {{ where_symbol_changed() }}
+),
+
+sells as (
+    select *
+    from fills
+    where side = 'sell' and {{ until_as_of('order_time') }}
+),
+
+results_per_sell as (
+    select
+        sell_order_id,
+        sum(allocated_size) filter (where not is_unmatched) as matched_size,
+        sum(allocated_size) filter (where is_unmatched) as unmatched_size,
+        sum(cost_basis_usd) as cost_basis_usd,
+        sum(proceeds_usd) filter (where not is_unmatched) as matched_proceeds_usd,
+        sum(net_proceeds_usd) filter (where not is_unmatched) as matched_net_proceeds_usd,
+        sum(pnl_usd) as realized_pnl_usd,
+        count(buy_order_id) as lots_drawn,
+        min(buy_time) as oldest_lot_time,
+        max(buy_time) as newest_lot_time
+    from allocations
+    group by sell_order_id
+),
+
+final as (
+    select
+        sells.order_id as sell_order_id,
+        sells.symbol,
+        sells.order_time as sell_time,
+        sells.size as sell_size,
+        sells.price as sell_price,
+        sells.fees_usd,
+        sells.price * sells.size as notional_usd,
+        coalesce(results_per_sell.matched_size, 0) as matched_size,
+        coalesce(results_per_sell.unmatched_size, 0) as unmatched_size,
+        results_per_sell.cost_basis_usd,
+        results_per_sell.matched_proceeds_usd,
+        results_per_sell.matched_net_proceeds_usd,
+        coalesce(results_per_sell.realized_pnl_usd, 0) as realized_pnl_usd,
+        coalesce(results_per_sell.lots_drawn, 0) as lots_drawn,
+        results_per_sell.oldest_lot_time,
+        results_per_sell.newest_lot_time,
+        {{ is_closed_trade('results_per_sell.matched_size') }} as is_closed_trade,
+        {{ trade_outcome('coalesce(results_per_sell.realized_pnl_usd, 0)', 'results_per_sell.matched_size') }}
+            as outcome
+    from sells
+    left join results_per_sell on sells.order_id = results_per_sell.sell_order_id
+)
+
+select * from final
