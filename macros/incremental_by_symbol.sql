@@ -116,12 +116,19 @@
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}
 
-{#- Config shared by the per-symbol incremental models. -#}
+{#-
+    Config shared by the per-symbol incremental models. A release that
+    changes a model's columns changes its build fingerprint too, so every row
+    is rebuilt: `append_new_columns` (what dbt allows with a contract) adds
+    the new columns first instead of failing the scheduled build until
+    someone runs --full-refresh (a column a release drops stays, empty, until
+    a --full-refresh).
+-#}
 {% macro symbol_incremental_config() -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='replace_changed_symbols',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         pre_hook=["{{ ensure_symbol_state() }}"],
         post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
     ) }}

@@ -45,6 +45,8 @@ final as (
         sells.price as sell_price,
         sells.fees_usd,
         sells.price * sells.size as notional_usd,
+        sells.source,
+        sells.trigger_name,
         coalesce(results_per_sell.matched_size, 0) as matched_size,
         coalesce(results_per_sell.unmatched_size, 0) as unmatched_size,
         results_per_sell.cost_basis_usd,

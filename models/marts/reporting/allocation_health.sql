@@ -4,11 +4,8 @@
 -- lots by age, and quarantined raw rows by reason. Sizes are only summed
 -- within one symbol: base units of different products do not add up.
 
-with windows as (
-    select * from {{ ref('report_windows') }}
-),
-
-allocations as (
+-- The FIFO inputs are already cut at `as_of`.
+with allocations as (
     select * from {{ ref('fct_fifo_allocations') }}
 ),
 
@@ -20,16 +17,8 @@ quarantine as (
     select * from {{ ref('stg_trading_bot__quarantined_orders') }}
 ),
 
-history as (
-    select window_end_at as as_of_at
-    from windows
-    where window_name = 'all'
-),
-
-allocations_until_as_of as (
-    select allocations.*
-    from allocations
-    inner join history on allocations.sell_time <= history.as_of_at
+moment as (
+    select * from {{ ref('int_reporting_moment') }}
 ),
 
 unmatched_sells as (
@@ -39,7 +28,7 @@ unmatched_sells as (
         count(distinct sell_order_id) as items,
         sum(allocated_size) as size,
         sum(proceeds_usd) as amount_usd
-    from allocations_until_as_of
+    from allocations
     where is_unmatched
     group by symbol
 ),
@@ -51,7 +40,7 @@ old_lot_sells as (
         count(distinct sell_order_id) as items,
         sum(allocated_size) as size,
         sum(cost_basis_usd) as amount_usd
-    from allocations_until_as_of
+    from allocations
     where not is_unmatched and holding_time > interval '1 hour' * {{ var('old_lot_gap_hours') }}
     group by symbol
 ),
@@ -108,9 +97,9 @@ final as (
         checks.items,
         checks.size,
         checks.amount_usd,
-        history.as_of_at as as_of
+        moment.as_of_at as as_of
     from checks
-    cross join history
+    cross join moment
 )
 
 select * from final

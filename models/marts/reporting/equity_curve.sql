@@ -7,35 +7,16 @@
 -- bot's query only took the peak from the first trade on).
 
 with trades as (
-    select * from {{ ref('fct_fills') }}
-),
-
-windows as (
-    select * from {{ ref('report_windows') }}
-),
-
-history as (
-    select window_end_at as as_of_at
-    from windows
-    where window_name = 'all'
+    -- Already cut at `as_of`, like every FIFO model.
+    select * from {{ ref('int_closed_trades') }}
 ),
 
 closed_trades as (
     select
-        trades.order_id as sell_order_id,
-        trades.symbol,
-        trades.order_time as sell_time,
-        {{ utc_date('trades.order_time') }} as sell_date,
-        trades.source,
-        trades.trigger_name,
-        trades.matched_size,
-        trades.cost_basis_usd,
-        trades.matched_net_proceeds_usd,
-        trades.fees_usd,
-        trades.realized_pnl_usd
+        *,
+        {{ utc_date('sell_time') }} as sell_date
     from trades
-    inner join history on trades.order_time <= history.as_of_at
-    where trades.side = 'sell' and trades.matched_size > 0
+    where is_closed_trade
 ),
 
 sequenced as (
@@ -82,8 +63,8 @@ final as (
         matched_net_proceeds_usd,
         fees_usd,
         realized_pnl_usd,
-        realized_pnl_usd > 0 as is_win,
-        realized_pnl_usd < 0 as is_loss,
+        outcome = 'win' as is_win,
+        outcome = 'loss' as is_loss,
         cumulative_pnl_usd,
         equity_usd,
         peak_equity_usd,

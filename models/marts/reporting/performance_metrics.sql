@@ -100,8 +100,8 @@ final as (
         coalesce(daily_stats.fees_usd, 0) as fees_usd,
         -- trim_scale drops the trailing zeros numeric division and averages
         -- leave (0.75, not 0.75000000000000000000); values are unchanged.
-        trim_scale(trade_stats.wins::numeric / nullif(trade_stats.trades, 0)) as win_rate,
-        trim_scale(trade_stats.gross_profit_usd / nullif(-trade_stats.gross_loss_usd, 0)) as profit_factor,
+        trim_scale({{ win_rate('trade_stats.wins', 'trade_stats.trades') }}) as win_rate,
+        trim_scale({{ profit_factor('trade_stats.gross_profit_usd', 'trade_stats.gross_loss_usd') }}) as profit_factor,
         trim_scale(trade_stats.mean_trade_pnl_usd) as expectancy_usd,
         trim_scale(trade_stats.avg_win_usd) as avg_win_usd,
         trim_scale(trade_stats.avg_loss_usd) as avg_loss_usd,

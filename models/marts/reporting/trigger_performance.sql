@@ -6,11 +6,8 @@
 -- report did, and such rows are marked inferred. An empty exit trigger stays
 -- 'unknown': the sells' notional says nothing about what triggered them.
 
-with windows as (
-    select * from {{ ref('report_windows') }}
-),
-
-lots as (
+-- Every input is already cut at `as_of` (the FIFO models cut their fills).
+with lots as (
     select * from {{ ref('fct_buy_lots') }}
 ),
 
@@ -18,22 +15,12 @@ allocations as (
     select * from {{ ref('fct_fifo_allocations') }}
 ),
 
-curve as (
-    select * from {{ ref('equity_curve') }}
-),
-
-trades as (
-    select * from {{ ref('fct_fills') }}
+closed_trades as (
+    select * from {{ ref('int_closed_trades') }}
 ),
 
 notional_map as (
     select * from {{ ref('trigger_notional_map') }}
-),
-
-history as (
-    select window_end_at as as_of_at
-    from windows
-    where window_name = 'all'
 ),
 
 notional_bands as (
@@ -53,7 +40,6 @@ buys as (
         lots.trigger_name as recorded_trigger,
         lots.price * lots.size as notional_usd
     from lots
-    inner join history on lots.buy_time <= history.as_of_at
 ),
 
 buy_triggers as (
@@ -82,7 +68,6 @@ results_per_lot as (
         allocations.buy_order_id,
         sum(allocations.pnl_usd) as realized_pnl_usd
     from allocations
-    inner join history on allocations.sell_time <= history.as_of_at
     where not allocations.is_unmatched
     group by allocations.buy_order_id
 ),
@@ -98,25 +83,15 @@ entry_rows as (
     left join results_per_lot on buy_triggers.buy_order_id = results_per_lot.buy_order_id
 ),
 
-sells as (
-    select
-        trades.order_id,
-        trades.trigger_name,
-        trades.notional_usd
-    from trades
-    inner join history on trades.order_time <= history.as_of_at
-    where trades.side = 'sell'
-),
-
 exit_rows as (
+    -- Every sell; only a closed trade has a result.
     select
         'exit' as trigger_role,
-        coalesce(sells.trigger_name, 'unknown') as trigger_name,
+        coalesce(trigger_name, 'unknown') as trigger_name,
         false as is_inferred,
-        sells.notional_usd,
-        curve.realized_pnl_usd
-    from sells
-    left join curve on sells.order_id = curve.sell_order_id
+        notional_usd,
+        case when is_closed_trade then realized_pnl_usd end as realized_pnl_usd
+    from closed_trades
 ),
 
 order_rows as (
@@ -135,7 +110,7 @@ final as (
         count(*) filter (where realized_pnl_usd > 0) as wins,
         count(*) filter (where realized_pnl_usd < 0) as losses,
         count(*) filter (where realized_pnl_usd = 0) as breakevens,
-        trim_scale(count(*) filter (where realized_pnl_usd > 0)::numeric / nullif(count(realized_pnl_usd), 0))
+        trim_scale({{ win_rate('count(*) filter (where realized_pnl_usd > 0)', 'count(realized_pnl_usd)') }})
             as win_rate,
         coalesce(sum(realized_pnl_usd), 0) as realized_pnl_usd,
         sum(notional_usd) as notional_usd
