@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from trades_warehouse.database import Connection
+from trades_warehouse.database import ConnectionSettings
 from trades_warehouse.paths import project_dir
 
 APP_PATH = Path(__file__).with_name("app.py")
@@ -51,7 +51,7 @@ def streamlit_command(port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS) 
 
 
 def streamlit_environment(
-    connection: Connection, target_schema: str, base: Mapping[str, str] | None = None
+    connection: ConnectionSettings, target_schema: str, base: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The environment of the Streamlit process: the resolved connection as PG* variables, the target schema.
 
@@ -69,7 +69,7 @@ def streamlit_environment(
 
 
 def serve(
-    connection: Connection,
+    connection: ConnectionSettings,
     target_schema: str,
     *,
     port: int = DEFAULT_PORT,

@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 
 from trades_warehouse import database
-from trades_warehouse.database import Connection
+from trades_warehouse.database import ConnectionSettings
 
 # The marts each page reads (the dbt exposures in
 # models/marts/reporting/_reporting__exposures.yml list the same).
@@ -90,7 +90,7 @@ class MissingMartsError(DashboardError):
 class Target:
     """Where the dashboard reads: a database and the warehouse's target schema."""
 
-    connection: Connection
+    connection: ConnectionSettings
     target_schema: str
 
     @property
