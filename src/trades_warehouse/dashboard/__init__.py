@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from trades_warehouse.database import ConnectionSettings
+from trades_warehouse.exit_codes import ExitCode
 from trades_warehouse.paths import project_dir
 
 APP_PATH = Path(__file__).with_name("app.py")
@@ -91,4 +92,4 @@ def serve(
         except subprocess.TimeoutExpired:
             process.terminate()
             process.wait()
-        return 0
+        return ExitCode.OK
