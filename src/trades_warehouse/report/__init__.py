@@ -13,20 +13,8 @@ The ``report`` and ``verify`` commands (parse, fetch, render, write) live in
 ``trades_warehouse.commands``, which the CLI calls.
 """
 
-from trades_warehouse.report.data import (
-    AllocationHealth,
-    CountAmount,
-    DailyPnl,
-    EquityPoint,
-    Headline,
-    LegacyDiscrepancy,
-    OpenPosition,
-    ReportData,
-    SourceResult,
-    SymbolResult,
-    TriggerResult,
-    WindowMetrics,
-)
+from trades_warehouse.report import data
+from trades_warehouse.report.data import *  # noqa: F403 (the dataclasses, listed in data.__all__)
 from trades_warehouse.report.marts import (
     REQUIRED_RELATIONS,
     MissingMartError,
@@ -37,21 +25,10 @@ from trades_warehouse.report.marts import (
 from trades_warehouse.report.rendering import render
 
 __all__ = [
+    *data.__all__,
     "REQUIRED_RELATIONS",
-    "AllocationHealth",
-    "CountAmount",
-    "DailyPnl",
-    "EquityPoint",
-    "Headline",
-    "LegacyDiscrepancy",
     "MissingMartError",
-    "OpenPosition",
-    "ReportData",
     "ReportError",
-    "SourceResult",
-    "SymbolResult",
-    "TriggerResult",
-    "WindowMetrics",
     "fetch_report_data",
     "latest_fill_date",
     "render",

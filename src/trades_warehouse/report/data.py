@@ -10,6 +10,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+__all__ = [
+    "AllocationHealth",
+    "CountAmount",
+    "DailyPnl",
+    "EquityPoint",
+    "Headline",
+    "LegacyDiscrepancy",
+    "OpenPosition",
+    "ReportData",
+    "SourceResult",
+    "SymbolResult",
+    "TriggerResult",
+    "WindowMetrics",
+]
+
 
 @dataclass(frozen=True)
 class Headline:

@@ -15,26 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import sql
 
 from trades_warehouse.database import ConnectionSettings
-from trades_warehouse.report.data import (
-    AllocationHealth,
-    CountAmount,
-    DailyPnl,
-    EquityPoint,
-    Headline,
-    LegacyDiscrepancy,
-    OpenPosition,
-    ReportData,
-    SourceResult,
-    SymbolResult,
-    TriggerResult,
-    WindowMetrics,
-)
+from trades_warehouse.report import data
 from trades_warehouse.values import as_int as _int
 from trades_warehouse.values import dec as _dec
 from trades_warehouse.values import opt_dec as _opt_dec
@@ -111,7 +98,7 @@ def fetch_report_data(
     staging_schema: str,
     report_date: date,
     lookback_days: int,
-) -> ReportData:
+) -> data.ReportData:
     """Everything the report shows, read from the marts for the window ending on ``report_date``.
 
     ``staging_schema`` is only checked for relations listed as staging in
@@ -147,7 +134,7 @@ def _fetch(
     report_date: date,
     start_day: date,
     lookback_days: int,
-) -> ReportData:
+) -> data.ReportData:
     def rows(query: sql.Composed, params: Sequence[object] | Mapping[str, object] = ()) -> list[tuple[Any, ...]]:
         return conn.execute(query, params).fetchall()
 
@@ -160,14 +147,14 @@ def _fetch(
     starting_row = rows(sql.SQL("select equity_start_usd from {}.daily_pnl order by date_day limit 1").format(m))
     starting = _opt_dec(starting_row[0][0]) if starting_row else None
     open_positions, open_lots_total, open_cost_basis_total = _fetch_open_positions(rows, m)
-    return ReportData(
+    return data.ReportData(
         report_date=report_date,
         lookback_days=lookback_days,
         as_of=as_of_row[0][0] if as_of_row else None,
         starting_equity_usd=starting,
         headline=_fetch_headline(rows, m, window, _metrics_window(metrics, lookback_days)),
         daily=tuple(
-            DailyPnl(day, _dec(pnl), _dec(fees), _int(trades))
+            data.DailyPnl(day, _dec(pnl), _dec(fees), _int(trades))
             for day, pnl, fees, trades in rows(
                 sql.SQL(
                     "select date_day, realized_pnl_usd, fees_usd, trades from {}.daily_pnl"
@@ -181,7 +168,7 @@ def _fetch(
         best_symbols=_fetch_symbols(rows, m, window, best=True),
         worst_symbols=_fetch_symbols(rows, m, window, best=False),
         triggers=tuple(
-            TriggerResult(
+            data.TriggerResult(
                 str(role), "(none)" if trig is None else str(trig), bool(inferred),
                 _int(n), _int(w), _int(lo), _int(be), _dec(pnl),
             )
@@ -193,7 +180,7 @@ def _fetch(
             )
         ),
         sources=tuple(
-            SourceResult("(none)" if src is None else str(src), _int(b), _int(se), _dec(pnl))
+            data.SourceResult("(none)" if src is None else str(src), _int(b), _int(se), _dec(pnl))
             for src, b, se, pnl in rows(
                 sql.SQL(
                     "select source, buys, sells, realized_pnl_usd from {}.source_performance"
@@ -209,21 +196,27 @@ def _fetch(
     )
 
 
-def _fetch_metrics(rows: Rows, m: sql.Identifier) -> tuple[WindowMetrics, ...]:
+T = TypeVar("T")
+
+
+def _opt_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _typed(make: Callable[..., T], converters: Sequence[Callable[[Any], object]], row: Sequence[object]) -> T:
+    """A dataclass from a row whose columns are its fields in order, each through its converter."""
+    return make(*(convert(value) for convert, value in zip(converters, row, strict=True)))
+
+
+# Column converters, in the order of the dataclass fields and of the select lists below.
+_WINDOW_METRICS = (str, _int, _dec, _opt_float, _opt_float, _opt_dec, _opt_float, _opt_float, _opt_float, _opt_dec,
+                   _opt_float)
+_LEGACY = (str, _int, _int, _int, _dec, _dec, _dec, _opt_str, _opt_dec)
+
+
+def _fetch_metrics(rows: Rows, m: sql.Identifier) -> tuple[data.WindowMetrics, ...]:
     metrics = tuple(
-        WindowMetrics(
-            window_name=str(r[0]),
-            trades=_int(r[1]),
-            realized_pnl_usd=_dec(r[2]),
-            win_rate=_opt_float(r[3]),
-            profit_factor=_opt_float(r[4]),
-            expectancy_usd=_opt_dec(r[5]),
-            sharpe_per_trade=_opt_float(r[6]),
-            sharpe_daily=_opt_float(r[7]),
-            sortino_daily=_opt_float(r[8]),
-            max_drawdown_usd=_opt_dec(r[9]),
-            max_drawdown_pct=_opt_float(r[10]),
-        )
+        _typed(data.WindowMetrics, _WINDOW_METRICS, r)
         for r in rows(
             sql.SQL(
                 "select window_name, trades, realized_pnl_usd, win_rate, profit_factor, expectancy_usd,"
@@ -236,8 +229,8 @@ def _fetch_metrics(rows: Rows, m: sql.Identifier) -> tuple[WindowMetrics, ...]:
 
 
 def _fetch_headline(
-    rows: Rows, m: sql.Identifier, window: tuple[date, date], chosen: WindowMetrics | None
-) -> Headline:
+    rows: Rows, m: sql.Identifier, window: tuple[date, date], chosen: data.WindowMetrics | None
+) -> data.Headline:
     """daily_pnl summed over the window's days (the win rate too: wins over trades of those days)."""
     pnl, fees, trades, wins, losses, win_rate = rows(
         sql.SQL(
@@ -248,7 +241,7 @@ def _fetch_headline(
         ).format(m),
         window,
     )[0]
-    return Headline(
+    return data.Headline(
         realized_pnl_usd=_dec(pnl),
         fees_usd=_dec(fees),
         trades=_int(trades),
@@ -301,11 +294,11 @@ order by trade_seq
 
 def _fetch_equity(
     rows: Rows, m: sql.Identifier, start_day: date, report_date: date, starting: Decimal | None
-) -> tuple[EquityPoint, ...]:
+) -> tuple[data.EquityPoint, ...]:
     start_time = datetime.combine(start_day, datetime.min.time(), tzinfo=UTC)
     end_time = datetime.combine(report_date + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
     return tuple(
-        EquityPoint(at, _dec(eq), _dec(peak), _dec(dd), _opt_float(ddp))
+        data.EquityPoint(at, _dec(eq), _dec(peak), _dec(dd), _opt_float(ddp))
         for at, eq, peak, dd, ddp in rows(
             sql.SQL(_EQUITY_IN_WINDOW).format(m=m),
             {"start": start_time, "end": end_time, "starting": starting},
@@ -313,7 +306,7 @@ def _fetch_equity(
     )
 
 
-def _fetch_symbols(rows: Rows, m: sql.Identifier, window: tuple[date, date], *, best: bool) -> tuple[SymbolResult, ...]:
+def _fetch_symbols(rows: Rows, m: sql.Identifier, window: tuple[date, date], *, best: bool) -> tuple[data.SymbolResult, ...]:
     """The TOP_SYMBOLS best (P&L above zero, highest first) or worst (below zero, lowest first) symbols
     of the window, from daily_symbol_pnl summed over its days."""
     query = sql.SQL(
@@ -328,10 +321,10 @@ def _fetch_symbols(rows: Rows, m: sql.Identifier, window: tuple[date, date], *, 
         tie_break=sql.SQL("asc" if best else "desc"),
         top=sql.Literal(TOP_SYMBOLS),
     )
-    return tuple(SymbolResult(str(sym), _int(n), _int(w), _dec(pnl)) for sym, n, w, pnl in rows(query, window))
+    return tuple(data.SymbolResult(str(sym), _int(n), _int(w), _dec(pnl)) for sym, n, w, pnl in rows(query, window))
 
 
-def _fetch_open_positions(rows: Rows, m: sql.Identifier) -> tuple[tuple[OpenPosition, ...], int, Decimal]:
+def _fetch_open_positions(rows: Rows, m: sql.Identifier) -> tuple[tuple[data.OpenPosition, ...], int, Decimal]:
     """The OPEN_LOTS_SHOWN largest open positions, with the count and cost basis of every open lot."""
     found = rows(
         sql.SQL(
@@ -342,28 +335,18 @@ def _fetch_open_positions(rows: Rows, m: sql.Identifier) -> tuple[tuple[OpenPosi
         ).format(m, sql.Literal(OPEN_LOTS_SHOWN))
     )
     positions = tuple(
-        OpenPosition(str(sym), _int(n), _dec(size), _dec(cost), oldest) for sym, n, size, cost, oldest, _, _ in found
+        data.OpenPosition(str(sym), _int(n), _dec(size), _dec(cost), oldest) for sym, n, size, cost, oldest, _, _ in found
     )
     if not found:
         return positions, 0, Decimal(0)
     return positions, _int(found[0][5]), _dec(found[0][6])
 
 
-def _fetch_legacy(rows: Rows, m: sql.Identifier) -> tuple[LegacyDiscrepancy, ...]:
+def _fetch_legacy(rows: Rows, m: sql.Identifier) -> tuple[data.LegacyDiscrepancy, ...]:
     """Symbols whose legacy columns still hold data (the section disappears once they are gone),
     largest net difference first: the order of the Difference column the report shows."""
     return tuple(
-        LegacyDiscrepancy(
-            symbol=str(r[0]),
-            sells_with_legacy_pnl=_int(r[1]),
-            sells_with_discrepancy=_int(r[2]),
-            sells_with_exhausted_parent=_int(r[3]),
-            legacy_pnl_usd=_dec(r[4]),
-            fifo_pnl_usd=_dec(r[5]),
-            difference_usd=_dec(r[6]),
-            worst_sell_order_id=None if r[7] is None else str(r[7]),
-            worst_difference_usd=_opt_dec(r[8]),
-        )
+        _typed(data.LegacyDiscrepancy, _LEGACY, r)
         for r in rows(
             sql.SQL(
                 "select symbol, sells_with_legacy_pnl, sells_with_discrepancy, sells_with_exhausted_parent,"
@@ -379,8 +362,8 @@ HEALTH_CHECKS = ("unmatched_sells", "old_lot_sells", "open_lots_by_age", "quaran
 AGE_BUCKET_ORDER = {"0-1d": 0, "1-7d": 1, "7-30d": 2, "30d+": 3}
 
 
-def _fetch_health(rows: Rows, m: sql.Identifier) -> AllocationHealth:
-    checks: dict[str, list[CountAmount]] = {name: [] for name in HEALTH_CHECKS}
+def _fetch_health(rows: Rows, m: sql.Identifier) -> data.AllocationHealth:
+    checks: dict[str, list[data.CountAmount]] = {name: [] for name in HEALTH_CHECKS}
     for check, category, items, size, amount in rows(
         sql.SQL(
             "select check_name, category, items, size, amount_usd from {}.allocation_health"
@@ -389,9 +372,9 @@ def _fetch_health(rows: Rows, m: sql.Identifier) -> AllocationHealth:
     ):
         if check in checks:
             label = "(none)" if category is None else str(category)
-            checks[check].append(CountAmount(label, _int(items), _opt_dec(amount), _opt_dec(size)))
+            checks[check].append(data.CountAmount(label, _int(items), _opt_dec(amount), _opt_dec(size)))
     ages = sorted(checks["open_lots_by_age"], key=lambda item: AGE_BUCKET_ORDER.get(item.label, len(AGE_BUCKET_ORDER)))
-    return AllocationHealth(
+    return data.AllocationHealth(
         unmatched_by_symbol=tuple(checks["unmatched_sells"]),
         old_lot_by_symbol=tuple(checks["old_lot_sells"]),
         open_lots_by_age=tuple(ages),
@@ -403,7 +386,7 @@ def _window_order(name: str) -> int:
     return METRIC_WINDOWS.index(name) if name in METRIC_WINDOWS else len(METRIC_WINDOWS)
 
 
-def _metrics_window(metrics: Sequence[WindowMetrics], lookback_days: int) -> WindowMetrics | None:
+def _metrics_window(metrics: Sequence[data.WindowMetrics], lookback_days: int) -> data.WindowMetrics | None:
     """The performance_metrics row for the look-back (``30d`` for 30 days), else ``all``."""
     by_name = {w.window_name: w for w in metrics}
     return by_name.get(f"{lookback_days}d") or by_name.get("all")
