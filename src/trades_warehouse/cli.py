@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from enum import IntEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from trades_warehouse import database, dbt_invoke, loader
+from trades_warehouse.exit_codes import ExitCode
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 # soft_wrap: long lines (paths, messages) stay whole in logs and pipes.
@@ -21,19 +21,12 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
-class Exit(IntEnum):
-    OK = 0
-    BUILD_FAILED = 1
-    BAD_INPUT = 2
-    DATABASE = 3
-
-
-def _fail(message: str, code: Exit) -> typer.Exit:
+def _fail(message: str, code: ExitCode) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(int(code))
 
 
-def _connect() -> database.Connection:
+def _connect() -> database.ConnectionSettings:
     """The configured server, reached once: unreachable or refused is exit 3 with one line, not a traceback."""
     try:
         with console.status("Connecting to PostgreSQL..."):
@@ -41,7 +34,7 @@ def _connect() -> database.Connection:
             connection.connect().close()
             return connection
     except database.ServerError as exc:
-        raise _fail(str(exc), Exit.DATABASE) from exc
+        raise _fail(str(exc), ExitCode.DATABASE) from exc
 
 
 def source_schema() -> str:
@@ -81,7 +74,7 @@ def status() -> None:
     socket_dir = database.embedded_status()
     if socket_dir is None:
         console.print("embedded PostgreSQL: [yellow]stopped[/]")
-        raise typer.Exit(int(Exit.DATABASE))
+        raise typer.Exit(int(ExitCode.DATABASE))
     console.print(f"embedded PostgreSQL: [green]running[/] on socket {socket_dir}")
 
 
@@ -124,7 +117,7 @@ def load(
         except loader.LoadError as exc:
             rejected.append(_reject(exc))
     if not parsed:
-        raise typer.Exit(int(Exit.BAD_INPUT))
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
     connection = _connect()
     for path, loaded in parsed:
         try:
@@ -134,12 +127,12 @@ def load(
             continue
         except (database.ServerError, psycopg.Error) as exc:
             # One line, no traceback: the message is the server's or libpq's.
-            raise _fail(escape(" ".join(str(exc).split())), Exit.DATABASE) from exc
+            raise _fail(escape(" ".join(str(exc).split())), ExitCode.DATABASE) from exc
         console.print(
             escape(f"{path}: {result.rows_in_files} rows, {result.inserted} new, {result.updated} updated")
         )
     if rejected:
-        raise typer.Exit(int(Exit.BAD_INPUT))
+        raise typer.Exit(int(ExitCode.BAD_INPUT))
 
 
 def _reject(error: loader.LoadError) -> loader.LoadError:
@@ -156,11 +149,11 @@ def _build(select: str | None = None, full_refresh: bool = False) -> None:
         args.append("--full-refresh")
     outcome = dbt_invoke.run_dbt(args)
     if outcome.exception:
-        raise _fail(f"dbt stopped: {outcome.exception}", Exit.BUILD_FAILED)
+        raise _fail(f"dbt stopped: {outcome.exception}", ExitCode.FAILED)
     if not outcome.success:
         for failure in outcome.failures:
             err_console.print(f"[red]failed:[/] {failure}")
-        raise _fail("dbt build failed", Exit.BUILD_FAILED)
+        raise _fail("dbt build failed", ExitCode.FAILED)
 
 
 @app.command()
@@ -191,8 +184,8 @@ def run() -> None:
             say=lambda line: err_console.print(f"[yellow]{escape(line)}[/]"),
         )
     except (database.ServerError, psycopg.OperationalError) as exc:
-        raise _fail(" ".join(f"lost the database: {exc}".split()), Exit.DATABASE) from exc
-    if report.exit_code == scheduler.EXIT_OK:
+        raise _fail(" ".join(f"lost the database: {exc}".split()), ExitCode.DATABASE) from exc
+    if report.exit_code == ExitCode.OK:
         console.print(report.message)
     else:
         for failure in report.failures:
@@ -208,9 +201,9 @@ def report(
     out: Annotated[Path, typer.Option(help="Folder for daily_report_<date>.html and .txt.")] = Path("reports"),
 ) -> None:
     """Render the daily report (e-mail HTML and plain text) from the marts alone."""
-    from trades_warehouse.report import report_command
+    from trades_warehouse.commands import report_command
 
-    raise typer.Exit(report_command(_connect(), target_schema(), report_date=date, days=days, out_dir=out))
+    raise typer.Exit(int(report_command(_connect(), target_schema(), report_date=date, days=days, out_dir=out)))
 
 
 @app.command()
@@ -219,9 +212,9 @@ def verify(
     days: Annotated[int, typer.Option(help="Look-back window in days.")] = 30,
 ) -> None:
     """Recompute the report's headline figures from the allocations; exit 1 on any difference."""
-    from trades_warehouse.verify import verify_command
+    from trades_warehouse.commands import verify_command
 
-    raise typer.Exit(verify_command(_connect(), target_schema(), report_date=date, days=days))
+    raise typer.Exit(int(verify_command(_connect(), target_schema(), report_date=date, days=days)))
 
 
 @app.command()
@@ -239,7 +232,7 @@ def dashboard(
     try:
         missing = data.missing_marts(data.Target(connection, chosen))
     except data.DashboardError as exc:
-        raise _fail(str(exc), Exit.DATABASE) from exc
+        raise _fail(str(exc), ExitCode.DATABASE) from exc
     if missing:
         err_console.print(
             f"[yellow]warning:[/] {chosen}_marts lacks {', '.join(missing)}: the dashboard will say so until "

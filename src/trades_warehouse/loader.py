@@ -29,7 +29,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from trades_warehouse.database import Connection
+from trades_warehouse.database import ConnectionSettings
 
 # The bot's table, column by column, as the bot creates it.
 COLUMN_TYPES: dict[str, str] = {
@@ -453,7 +453,7 @@ def _upsert(target: sql.Identifier) -> sql.Composed:
 
 
 def load_rows(
-    connection: Connection,
+    connection: ConnectionSettings,
     schema: str,
     rows: Iterable[Row],
     *,

@@ -52,15 +52,16 @@ from psycopg.types.json import Jsonb
 
 from trades_warehouse import dbt_invoke
 from trades_warehouse.database import Connection
+from trades_warehouse.exit_codes import ExitCode
 from trades_warehouse.paths import project_dir
 
 if TYPE_CHECKING:
     from dbt.contracts.graph.manifest import Manifest
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_REFUSED = 2  # the run would replace a schema that is not the warehouse's own
-EXIT_LOCKED = 75  # EX_TEMPFAIL: try again at the next tick
+EXIT_OK = ExitCode.OK
+EXIT_FAILED = ExitCode.FAILED
+EXIT_REFUSED = ExitCode.REFUSED  # the run would replace a schema that is not the warehouse's own
+EXIT_LOCKED = ExitCode.LOCKED  # EX_TEMPFAIL: try again at the next tick
 
 PgConnection = psycopg.Connection[tuple[object, ...]]
 

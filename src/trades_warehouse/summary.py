@@ -8,7 +8,7 @@ from psycopg import sql
 from rich.console import Console
 from rich.table import Table
 
-from trades_warehouse.database import Connection
+from trades_warehouse.database import ConnectionSettings
 
 
 def _money(value: object) -> str:
@@ -17,7 +17,7 @@ def _money(value: object) -> str:
     return f"{Decimal(str(value)):,.2f}"
 
 
-def print_stories(console: Console, connection: Connection, target_schema: str, stories: dict[str, str]) -> None:
+def print_stories(console: Console, connection: ConnectionSettings, target_schema: str, stories: dict[str, str]) -> None:
     """The incident's sells: what the legacy matcher said next to what FIFO says."""
     staging = sql.Identifier(f"{target_schema}_staging")
     marts = sql.Identifier(f"{target_schema}_marts")
@@ -48,7 +48,7 @@ def print_stories(console: Console, connection: Connection, target_schema: str, 
     console.print(table)
 
 
-def print_summary(console: Console, connection: Connection, target_schema: str) -> None:
+def print_summary(console: Console, connection: ConnectionSettings, target_schema: str) -> None:
     staging = sql.Identifier(f"{target_schema}_staging")
     marts = sql.Identifier(f"{target_schema}_marts")
     with connection.connect() as conn:

@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-import psycopg
 from psycopg import sql
 
-from trades_warehouse.database import Connection, ServerError
-from trades_warehouse.report import BadInput, ReportData, ReportError, load_report_data
+from trades_warehouse.database import ConnectionSettings
+from trades_warehouse.report.data import ReportData
 
 WIN_RATE_TOLERANCE = 1e-12
 
@@ -44,7 +43,7 @@ class Difference:
         return f"{self.figure}: report says {self.report}, the allocations say {self.recomputed}"
 
 
-def recompute(connection: Connection, marts_schema: str, data: ReportData) -> Recomputed:
+def recompute(connection: ConnectionSettings, marts_schema: str, data: ReportData) -> Recomputed:
     """Headline figures over ``data``'s window, from the allocations and the fills."""
     start, end = data.window_start_time, data.window_end_time
     # The marts stop at as_of (latest fill unless set): so does the check.
@@ -113,43 +112,6 @@ def compare(data: ReportData, recomputed: Recomputed) -> list[Difference]:
     return differences
 
 
-def verify_report_data(connection: Connection, marts_schema: str, data: ReportData) -> list[Difference]:
+def verify_report_data(connection: ConnectionSettings, marts_schema: str, data: ReportData) -> list[Difference]:
     """Differences between ``data`` (what the report shows) and the allocations."""
     return compare(data, recompute(connection, marts_schema, data))
-
-
-def verify_command(
-    connection: Connection,
-    target_schema: str,
-    report_date: str | None = None,
-    days: int = 30,
-) -> int:
-    """Recompute the report's headline for the date and window and compare; the CLI's exit code.
-
-    0 agree, 1 differences (each printed), 2 bad input, 3 database.
-    """
-    from rich.console import Console
-    from rich.markup import escape
-
-    console, errors = Console(), Console(stderr=True)
-    try:
-        data = load_report_data(connection, target_schema, report_date, days)
-        differences = verify_report_data(connection, f"{target_schema}_marts", data)
-    except BadInput as exc:
-        errors.print(f"[bold red]error:[/] {exc}")
-        return 2
-    except (ReportError, ServerError, psycopg.Error) as exc:
-        errors.print(f"[bold red]error:[/] {exc}")
-        return 3
-    window = f"{data.window_start.isoformat()} to {data.report_date.isoformat()}"
-    if differences:
-        errors.print(f"[bold red]verification failed[/] for {window}: {len(differences)} difference(s)")
-        for difference in differences:
-            errors.print(f"  [red]differs:[/] {escape(str(difference))}", highlight=False)
-        return 1
-    h = data.headline
-    console.print(
-        f"[green]verified[/] {window}: realized P&L {h.realized_pnl_usd:,.2f} USD, fees {h.fees_usd:,.2f} USD, "
-        f"{h.trades} trades, {h.wins} wins; the report agrees with the allocations"
-    )
-    return 0

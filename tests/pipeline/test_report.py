@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Warehouse
-from trades_warehouse import database, demo_data, report, verify
+from trades_warehouse import commands, database, demo_data, report, verify
 from trades_warehouse.paths import project_dir
 from trades_warehouse.report import (
     AllocationHealth,
@@ -287,16 +287,16 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- end to end
 
 
-def test_missing_marts_give_a_clear_error(server: database.Connection) -> None:
+def test_missing_marts_give_a_clear_error(server: database.ConnectionSettings) -> None:
     with pytest.raises(report.MissingMartError, match="daily_pnl"):
         report.fetch_report_data(server, "tw_no_such_marts", "tw_no_such_staging", date(2025, 12, 3), 30)
-    assert report.report_command(server, "tw_no_such", "2025-12-03", 30, Path("/nonexistent")) == 3
+    assert commands.report_command(server, "tw_no_such", "2025-12-03", 30, Path("/nonexistent")) == 3
 
 
-def test_commands_reject_bad_input(server: database.Connection, tmp_path: Path) -> None:
-    assert report.report_command(server, "x", "03/12/2025", 30, tmp_path) == 2
-    assert report.report_command(server, "x", "2025-12-03", 0, tmp_path) == 2
-    assert verify.verify_command(server, "x", "tomorrow-ish", 30) == 2
+def test_commands_reject_bad_input(server: database.ConnectionSettings, tmp_path: Path) -> None:
+    assert commands.report_command(server, "x", "03/12/2025", 30, tmp_path) == 2
+    assert commands.report_command(server, "x", "2025-12-03", 0, tmp_path) == 2
+    assert commands.verify_command(server, "x", "tomorrow-ish", 30) == 2
 
 
 def _unbuilt_marts() -> list[str]:
@@ -326,13 +326,42 @@ def test_report_and_verify_on_demo_data(demo_warehouse: Warehouse, tmp_path: Pat
     assert f"{data.headline.realized_pnl_usd:+,.2f}" in text
 
     out = tmp_path / "reports"
-    assert report.report_command(connection, w.target_schema, None, 30, out) == 0
+    assert commands.report_command(connection, w.target_schema, None, 30, out) == 0
     assert (out / f"daily_report_{day.isoformat()}.html").read_text().startswith("<!DOCTYPE html>")
     assert (out / f"daily_report_{day.isoformat()}.txt").read_text().startswith("DAILY TRADING REPORT")
-    assert verify.verify_command(connection, w.target_schema, day.isoformat(), 30) == 0
+    assert commands.verify_command(connection, w.target_schema, day.isoformat(), 30) == 0
     for days in (1, 7, 90):
         other = report.fetch_report_data(connection, marts, staging, day, days)
         assert verify.verify_report_data(connection, marts, other) == []
+
+
+@needs_reporting_marts
+def test_drawdown_band_starts_at_the_window(demo_warehouse: Warehouse) -> None:
+    """The chart's peak is measured from the window's opening, as the headline's maximum drawdown is:
+    an all-time peak from before the window would shade the whole plot below a far smaller headline."""
+    w = demo_warehouse
+    day = report.latest_fill_date(w.connection, w.marts)
+    assert day is not None
+    for days in (7, 30):
+        data = report.fetch_report_data(w.connection, w.marts, w.staging, day, days)
+        assert data.headline.metrics_window == f"{days}d"
+        opening = data.equity[0]
+        assert opening.at == data.window_start_time
+        assert opening.peak_usd == opening.equity_usd and opening.drawdown_usd == 0, days
+        assert all(p.peak_usd >= p.equity_usd for p in data.equity)
+        assert max(p.peak_usd for p in data.equity) == max(p.equity_usd for p in data.equity), days
+        assert min(p.drawdown_usd for p in data.equity) == data.headline.max_drawdown_usd, days
+
+
+@needs_reporting_marts
+def test_legacy_table_is_sorted_by_the_difference_it_shows(demo_warehouse: Warehouse) -> None:
+    w = demo_warehouse
+    day = report.latest_fill_date(w.connection, w.marts)
+    assert day is not None
+    data = report.fetch_report_data(w.connection, w.marts, w.staging, day, 30)
+    shown = [abs(row.difference_usd) for row in data.legacy]
+    assert len(shown) > 1
+    assert shown == sorted(shown, reverse=True), [(row.symbol, row.difference_usd) for row in data.legacy]
 
 
 @needs_reporting_marts
@@ -354,8 +383,8 @@ def test_report_and_verify_on_an_empty_source(make_warehouse: Callable[[str], Wa
     warehouse.load([])
     assert warehouse.build().success
     schema = warehouse.target_schema
-    assert report.report_command(warehouse.connection, schema, None, 30, tmp_path) == 2, "no fills: no default date"
-    assert report.report_command(warehouse.connection, schema, "2025-12-03", 30, tmp_path) == 0
+    assert commands.report_command(warehouse.connection, schema, None, 30, tmp_path) == 2, "no fills: no default date"
+    assert commands.report_command(warehouse.connection, schema, "2025-12-03", 30, tmp_path) == 0
     text = (tmp_path / "daily_report_2025-12-03.txt").read_text()
     assert "Trades (sells):  0 (0 wins, 0 losses)" in text and "Win rate:        -" in text
-    assert verify.verify_command(warehouse.connection, schema, "2025-12-03", 30) == 0
+    assert commands.verify_command(warehouse.connection, schema, "2025-12-03", 30) == 0

@@ -19,7 +19,8 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from trades_warehouse.database import Connection
+from trades_warehouse.database import ConnectionSettings
+from trades_warehouse.exit_codes import ExitCode
 from trades_warehouse.paths import project_dir
 
 APP_PATH = Path(__file__).with_name("app.py")
@@ -51,7 +52,7 @@ def streamlit_command(port: int = DEFAULT_PORT, address: str = DEFAULT_ADDRESS) 
 
 
 def streamlit_environment(
-    connection: Connection, target_schema: str, base: Mapping[str, str] | None = None
+    connection: ConnectionSettings, target_schema: str, base: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """The environment of the Streamlit process: the resolved connection as PG* variables, the target schema.
 
@@ -69,7 +70,7 @@ def streamlit_environment(
 
 
 def serve(
-    connection: Connection,
+    connection: ConnectionSettings,
     target_schema: str,
     *,
     port: int = DEFAULT_PORT,
@@ -91,4 +92,4 @@ def serve(
         except subprocess.TimeoutExpired:
             process.terminate()
             process.wait()
-        return 0
+        return ExitCode.OK

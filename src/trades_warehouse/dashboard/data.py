@@ -27,7 +27,10 @@ import psycopg
 from psycopg import sql
 
 from trades_warehouse import database
-from trades_warehouse.database import Connection
+from trades_warehouse.database import ConnectionSettings
+from trades_warehouse.values import as_int as _int
+from trades_warehouse.values import dec as _dec
+from trades_warehouse.values import opt_dec as _opt_dec
 
 # The marts each page reads (the dbt exposures in
 # models/marts/reporting/_reporting__exposures.yml list the same).
@@ -90,7 +93,7 @@ class MissingMartsError(DashboardError):
 class Target:
     """Where the dashboard reads: a database and the warehouse's target schema."""
 
-    connection: Connection
+    connection: ConnectionSettings
     target_schema: str
 
     @property
@@ -132,20 +135,6 @@ def _rows(conn: Conn, query: sql.Composed | sql.SQL, params: Sequence[object] = 
 
 def _m(target: Target, relation: str) -> sql.Identifier:
     return sql.Identifier(target.marts_schema, relation)
-
-
-def _dec(value: object) -> Decimal:
-    if value is None:
-        return Decimal(0)
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _opt_dec(value: object) -> Decimal | None:
-    return None if value is None else _dec(value)
-
-
-def _int(value: object) -> int:
-    return 0 if value is None else int(value)  # type: ignore[call-overload]
 
 
 def _opt_str(value: object) -> str | None:
