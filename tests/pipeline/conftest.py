@@ -2,6 +2,10 @@
 
 Each warehouse gets its own source and target schemas, so tests never share
 state and a user's server only gains schemas named tw_test_*, dropped at the end.
+
+Under pytest-xdist (scripts/test), the controlling process starts the one
+embedded server before the workers exist and stops it after they are gone;
+read-only warehouses (the demo) are built once under a file lock and shared.
 """
 
 from __future__ import annotations
@@ -14,28 +18,61 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from filelock import FileLock
 from psycopg import sql
 
 from trades_warehouse import database, dbt_invoke, loader
 from trades_warehouse.paths import project_dir
 
 
-@pytest.fixture(scope="session")
-def server() -> Iterator[database.Connection]:
-    external = database.external_connection()
-    if external is not None:
-        yield external
+RUN_ID = "TW_TEST_RUN"  # one id per pytest invocation, shared by its workers
+SHARED_PREFIX = "tw_test_shared"
+started_server = pytest.StashKey[bool]()
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the controlling process only: the run id and the tests' own server, for every worker."""
+    if is_worker(config):
+        return
+    os.environ[RUN_ID] = uuid.uuid4().hex[:8]
+    config.stash[started_server] = False
+    if database.external_connection() is not None:
         return
     # A server of the tests' own, beside (never instead of) the demo's.
     base = Path(os.environ.get("TRADES_STATE_DIR") or project_dir() / ".state")
     os.environ["TRADES_STATE_DIR"] = str(base / "pytest")
-    already_running = database.embedded_status() is not None
-    connection = database.start_embedded()
-    try:
-        yield connection
-    finally:
-        if not already_running:
-            database.stop_embedded()
+    config.stash[started_server] = database.embedded_status() is None
+    database.start_embedded()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if is_worker(config) or RUN_ID not in os.environ:
+        return
+    connection = database.external_connection() or database.start_embedded()
+    drop_schemas(connection, f"{SHARED_PREFIX}_{os.environ[RUN_ID]}")
+    if config.stash.get(started_server, False):
+        database.stop_embedded()
+
+
+@pytest.fixture(scope="session")
+def server() -> database.Connection:
+    # Started by pytest_configure; this only connects (start_embedded reuses a running server).
+    return database.external_connection() or database.start_embedded()
+
+
+def drop_schemas(connection: database.Connection, name: str) -> None:
+    """Drop the schema ``name`` and every schema named ``name_*``."""
+    with connection.connect(autocommit=True) as conn:
+        names = conn.execute(
+            "select nspname from pg_namespace where nspname = %s or left(nspname, length(%s) + 1) = %s || '_'",
+            (name, name, name),
+        ).fetchall()
+        for (schema,) in names:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(str(schema))))
 
 
 @dataclass
@@ -109,13 +146,7 @@ class Warehouse:
 
     def drop(self) -> None:
         """Drop every schema named after this warehouse (`run` adds _ops, _intermediate, shadows...)."""
-        with self.connection.connect(autocommit=True) as conn:
-            names = conn.execute(
-                "select nspname from pg_namespace where nspname = %s or left(nspname, length(%s) + 1) = %s || '_'",
-                (self.name, self.name, self.name),
-            ).fetchall()
-            for (schema,) in names:
-                conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(str(schema))))
+        drop_schemas(self.connection, self.name)
 
 
 @pytest.fixture(scope="session")
@@ -150,11 +181,39 @@ def build_warehouse(make_warehouse: Callable[[str], Warehouse]) -> Callable[...,
 
 
 @pytest.fixture(scope="session")
-def demo_warehouse(build_warehouse: Callable[..., Warehouse]) -> Warehouse:
+def shared_warehouse(
+    server: database.Connection, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[..., Warehouse]:
+    """A read-only warehouse built once per pytest run, whichever worker asks first.
+
+    Every worker gets its own dbt target folder for what it runs afterwards;
+    the schemas are dropped by the controlling process at the end.
+    """
+
+    def shared(label: str, rows: Callable[[], Sequence[Mapping[str, object]]]) -> Warehouse:
+        run = os.environ[RUN_ID]
+        folder = tmp_path_factory.getbasetemp().parent / f"tw-shared-{run}"
+        folder.mkdir(exist_ok=True)
+        name = f"{SHARED_PREFIX}_{run}_{label}"
+        with FileLock(folder / f"{label}.lock"):
+            built = folder / f"{label}.built"
+            if not built.exists():
+                builder = Warehouse(server, name, folder / label)
+                builder.load(rows())
+                outcome = builder.build()
+                assert outcome.success, outcome.failures
+                built.touch()
+        return Warehouse(server, name, tmp_path_factory.mktemp(label))
+
+    return shared
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(shared_warehouse: Callable[..., Warehouse]) -> Warehouse:
     """The demo data, built once for every module that reads it (none may change it)."""
     from trades_warehouse.demo_data import generate_demo_rows
 
-    return build_warehouse("demo", generate_demo_rows())
+    return shared_warehouse("demo", generate_demo_rows)
 
 
 def order(order_id: str, side: str, when: str, size: float, price: float, **extra: object) -> dict[str, object]:
@@ -172,3 +231,26 @@ def order(order_id: str, side: str, when: str, size: float, price: float, **extr
     }
     row.update(extra)
     return row
+
+
+# Test files by how long they took (scripts/test prints the slowest tests):
+# pytest-xdist hands whole files to workers in collection order, so starting
+# with the longest keeps one of them from running alone at the end.
+SLOWEST_FILES_FIRST = (
+    "test_cli.py",
+    "test_incremental.py",
+    "test_run_safety.py",
+    "test_metrics.py",
+    "test_hostile_rows.py",
+    "test_fifo.py",
+    "test_dashboard.py",
+    "test_staging.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOWEST_FILES_FIRST.index(name) if name in SLOWEST_FILES_FIRST else len(SLOWEST_FILES_FIRST)
+
+    items.sort(key=rank)  # stable: tests keep their order within a file

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 
 from conftest import Warehouse, order
 from trades_warehouse import dbt_invoke, scheduler
@@ -159,26 +160,35 @@ def test_two_concurrent_runs_give_one_build_and_one_refusal(scheduled: Warehouse
 
 
 def test_killed_run_leaves_marts_as_they_were(scheduled: Warehouse) -> None:
-    first = cli(scheduled, "run")
-    assert isinstance(first, subprocess.CompletedProcess) and first.returncode == 0
+    for _ in range(2):  # the second run leaves the first one's schemas as the spare shadow copy
+        first = cli(scheduled, "run")
+        assert isinstance(first, subprocess.CompletedProcess) and first.returncode == 0
     before = scheduled.query("select sell_order_id, buy_order_id, allocated_size from {marts}.fct_fifo_allocations")
     scheduled.load([order("s2", "sell", "2025-12-01T12:00:00Z", 1.0, 12.0)], replace=False)
 
-    victim = cli(scheduled, "run", wait=False)
-    assert isinstance(victim, subprocess.Popen)
-    # The spare shadow copy exists before the run starts: wait for dbt to be
-    # building in it (a session of the run's own, querying the database).
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if scheduled.query(
-            "select 1 from pg_stat_activity where application_name like 'dbt%%' and state = 'active'"
-            " and datname = current_database() and query like %s",
-            (f"%{scheduled.target_schema}_build%",),
-        ):
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("the run never started building")
+    # Hold a share lock on a table of the spare shadow copy: dbt, replacing that
+    # table mid-build, waits on it, and the kill lands while it is building
+    # (waiting for a moment of activity instead missed fast builds).
+    spare = sql.Identifier(f"{scheduler.shadow_schema(scheduled.target_schema)}_staging", "base_trading_bot__orders")
+    with scheduled.connection.connect() as blocker:
+        blocker.execute(sql.SQL("lock table {} in access share mode").format(spare))
+        victim = cli(scheduled, "run", wait=False)
+        assert isinstance(victim, subprocess.Popen)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if scheduled.query(
+                "select 1 from pg_stat_activity where application_name like 'dbt%%' and wait_event_type = 'Lock'"
+                " and datname = current_database() and query like %s",
+                (f"%{scheduled.target_schema}_build%",),
+            ):
+                break
+            time.sleep(0.05)
+        else:
+            victim.kill()
+            pytest.fail("the run never started building: " + (victim.communicate()[0] or "")[-2000:])
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        blocker.rollback()
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
 
@@ -196,6 +206,6 @@ def test_killed_run_leaves_marts_as_they_were(scheduled: Warehouse) -> None:
     statuses = [s for (s,) in scheduled.query(
         f"select status from {scheduled.target_schema}_ops.run_history order by run_id"
     )]
-    assert statuses == ["success", "abandoned", "success"]
+    assert statuses == ["success", "success", "abandoned", "success"]
     sells = {s for (s,) in scheduled.query("select sell_order_id from {marts}.fct_fifo_allocations")}
     assert sells == {"s1", "s2"}
