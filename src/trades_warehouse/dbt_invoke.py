@@ -75,8 +75,10 @@ def _argv(
         argv += ["--log-path", str(log_path), "--log-level-file", "debug", "--no-use-colors-file"]
     if quiet:
         # Nothing on stdout, errors included: the caller reports from the
-        # events and results, and the log file keeps every line.
-        argv += ["--log-level", "none"]
+        # events and results, and the log file keeps every line. dbt colours
+        # result words ("PASS") inside the message text by the stdout setting,
+        # so colours go too, or the file would carry escape codes.
+        argv += ["--log-level", "none", "--no-use-colors"]
     if dbt_vars:
         argv += ["--vars", json.dumps(dict(dbt_vars))]
     return argv
