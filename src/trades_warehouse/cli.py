@@ -309,8 +309,14 @@ def demo(
             outcome = dbt_invoke.run_dbt(["build"], callbacks=[nodes], log_path=log_dir, quiet=True)
             if outcome.success:
                 progress.update(step, total=nodes.total or 1, completed=nodes.total or 1)
-    except (database.ServerError, psycopg.Error) as exc:
-        # One line, no traceback, after the progress lines have stopped moving.
+            else:
+                # Left where it stopped, so the bar shows how far the build got.
+                progress.update(step, description="[red]dbt build failed[/]")
+    except database.ServerError as exc:
+        # No traceback, after the progress lines have stopped moving; a failed
+        # start's message ends with the server log's tail, kept on its lines.
+        raise _fail(str(exc), ExitCode.DATABASE) from exc
+    except psycopg.Error as exc:
         raise _fail(" ".join(str(exc).split()), ExitCode.DATABASE) from exc
     if not outcome.success:
         if outcome.exception:
