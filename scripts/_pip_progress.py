@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 COLLECTING = re.compile(r"^(?:Collecting|Requirement already satisfied:) +([A-Za-z0-9][A-Za-z0-9._-]*)")
+# A wheel found in a local folder (find-links, file:// index) is "Processing" instead.
+PROCESSING = re.compile(r"^Processing \S*/([A-Za-z0-9_.]+?)-\d\S*\.whl")
 INSTALLING = re.compile(r"^Installing collected packages: (.+)$")
 BUILDING = re.compile(r"^\s*Building (?:editable|wheel) for (\S+)")
 HEARTBEAT_SECONDS = 20.0
@@ -54,11 +56,15 @@ def main(log_path: Path, venv: Path) -> int:
     last_shown = ""
 
     def status() -> str:
+        if phase == "done":
+            return f"installed {to_install} packages"
         if phase == "installing":
             done = min(max(installed_count(venv) - baseline, 0), to_install)
             return f"installing: {done} of {to_install} packages unpacked"
         if phase == "building":
             return f"building {latest}"
+        if not collected:
+            return "starting pip"
         return f"collecting: {collected} packages" + (f" ({latest})" if latest else "")
 
     def show(changed: bool = False) -> None:
@@ -93,7 +99,7 @@ def main(log_path: Path, venv: Path) -> int:
             log.write(line)
             log.flush()
             text = line.rstrip()
-            if match := COLLECTING.match(text):
+            if match := COLLECTING.match(text) or PROCESSING.match(text):
                 collected += 1
                 latest = match.group(1)
             elif match := BUILDING.match(text):
