@@ -66,3 +66,31 @@ def test_demo_is_short_logs_dbt_to_a_file_and_says_how_to_stop(tmp_path: Path) -
         assert stopped.returncode == 0 and "embedded PostgreSQL stopped" in stopped.stdout, stopped
     finally:
         subprocess.run(stop, env=env, capture_output=True, timeout=120)
+
+
+def test_build_progress_counts_nodes_from_dbt_events() -> None:
+    """The callback reads typed events (no dbt text): total from a result line, one step per finished node."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from trades_warehouse.build_progress import NodeProgress
+
+    def event(name: str, **data: object) -> SimpleNamespace:
+        return SimpleNamespace(info=SimpleNamespace(name=name), data=SimpleNamespace(**data))
+
+    def finished(status: str) -> SimpleNamespace:
+        return event("NodeFinished", node_info=SimpleNamespace(node_status=status))
+
+    progress = Progress(console=Console(quiet=True))
+    task = progress.add_task("dbt build: parsing the project", total=None, detail="")
+    nodes = NodeProgress(progress, task)
+    nodes(event("ConcurrencyLine", num_threads=2, node_count=3))  # leaves unit tests out: not the total
+    nodes(event("LogStartLine", index=1, total=4))
+    for status in ("success", "pass", "warn", "error"):
+        nodes(finished(status))
+    (state,) = progress.tasks
+    assert (state.total, state.completed, state.description) == (4, 4, "dbt build")
+    assert "1 failed" in state.fields["detail"]
+    assert nodes.summary() == "2 passed, 1 errored, 1 warned (4 nodes)"
