@@ -83,7 +83,7 @@ class NodeProgress:
         return text + (f" [red]{bad} failed[/]" if bad else "")
 
     def summary(self) -> str:
-        """E.g. "178 passed, 1 warned, 6 no-op (185 nodes)"."""
+        """E.g. "178 passed, 6 no-op, 1 warned (185 nodes)"."""
         counts = Counter(self.statuses)
         passed = counts.pop("success", 0) + counts.pop("pass", 0)
         words = {"warn": "warned", "fail": "failed", "error": "errored", "skipped": "skipped"}
