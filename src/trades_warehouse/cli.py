@@ -21,6 +21,29 @@ console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
 
 
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    # The installed distributions' metadata: no dbt import, so this is instant.
+    from importlib.metadata import version
+
+    console.print(f"trades-warehouse {version('trades-warehouse')}\ndbt-core {version('dbt-core')}", highlight=False)
+    raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the trades-warehouse and dbt-core versions."
+        ),
+    ] = False,
+) -> None:
+    # No docstring: the Typer's help (this module's docstring) stays the --help text.
+    pass
+
+
 def _fail(message: str, code: ExitCode) -> typer.Exit:
     err_console.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(int(code))
@@ -246,22 +269,64 @@ def demo(
     orders: Annotated[int, typer.Option(help="Orders to generate.")] = 5000,
     seed: Annotated[int, typer.Option(help="Generator seed.")] = 20251203,
 ) -> None:
-    """Build the demo warehouse: start PostgreSQL, load generated orders, dbt build, summary."""
-    from trades_warehouse import demo_data, summary
+    """Build the demo warehouse: start PostgreSQL, load generated orders, dbt build, summary.
 
-    connection = _connect()
-    # On a server of your own the demo keeps clear of your tables.
-    demo_source = "public" if connection.embedded else "trades_demo"
-    demo_target = "analytics" if connection.embedded else "analytics_demo"
-    with console.status(f"Generating and loading {orders} demo orders..."):
-        rows = [
-            loader.normalise_row(row, f"demo row {n}")
-            for n, row in enumerate(demo_data.generate_demo_rows(seed=seed, n_orders=orders))
-        ]
-        result = loader.load_rows(connection, demo_source, rows, replace=True)
-    console.print(f"loaded {result.rows_in_files} orders into {demo_source}.trade_records")
-    dbt_invoke.apply_environment(connection, source_schema=demo_source, target_schema=demo_target)
-    _build()
+    dbt's own log goes to a file under .state/demo-logs (its path is printed);
+    the terminal shows one progress line per phase, then the summary.
+    """
+    from trades_warehouse import build_progress, demo_data, summary
+
+    log_dir = build_progress.new_log_dir("demo")
+    log_file = build_progress.shown_path(log_dir / "dbt.log")
+    progress = build_progress.phases(console)
+    try:
+        with progress:
+            step = progress.add_task("Starting PostgreSQL", total=None, detail="")
+            connection = database.resolve_connection()
+            connection.connect().close()
+            kind = "embedded PostgreSQL" if connection.embedded else "PostgreSQL (PGHOST)"
+            progress.update(step, description=f"{kind} running", total=1, completed=1)
+            # On a server of your own the demo keeps clear of your tables.
+            demo_source = "public" if connection.embedded else "trades_demo"
+            demo_target = "analytics" if connection.embedded else "analytics_demo"
+
+            step = progress.add_task(f"Generating {orders} demo orders", total=None, detail="")
+            rows = [
+                loader.normalise_row(row, f"demo row {n}")
+                for n, row in enumerate(demo_data.generate_demo_rows(seed=seed, n_orders=orders))
+            ]
+            progress.update(step, description=f"Generated {len(rows)} demo orders", total=1, completed=1)
+            step = progress.add_task(f"Loading into {demo_source}.trade_records", total=None, detail="")
+            result = loader.load_rows(connection, demo_source, rows, replace=True)
+            progress.update(
+                step, description=f"Loaded {result.rows_in_files} orders into {demo_source}.trade_records",
+                total=1, completed=1,
+            )
+
+            step = progress.add_task("dbt build: parsing the project", total=None, detail="")
+            nodes = build_progress.NodeProgress(progress, step)
+            dbt_invoke.apply_environment(connection, source_schema=demo_source, target_schema=demo_target)
+            outcome = dbt_invoke.run_dbt(["build"], callbacks=[nodes], log_path=log_dir, quiet=True)
+            if outcome.success:
+                progress.update(step, total=nodes.total or 1, completed=nodes.total or 1)
+            else:
+                # Left where it stopped, so the bar shows how far the build got.
+                progress.update(step, description="[red]dbt build failed[/]")
+    except database.ServerError as exc:
+        # No traceback, after the progress lines have stopped moving; a failed
+        # start's message ends with the server log's tail, kept on its lines.
+        raise _fail(str(exc), ExitCode.DATABASE) from exc
+    except psycopg.Error as exc:
+        raise _fail(" ".join(str(exc).split()), ExitCode.DATABASE) from exc
+    if not outcome.success:
+        if outcome.exception:
+            err_console.print(f"[red]dbt stopped:[/] {escape(outcome.exception)}")
+        for failure in outcome.failures:
+            err_console.print(f"[red]failed:[/] {escape(failure)}", highlight=False)
+        err_console.print(f"dbt's full log: {escape(log_file)}", highlight=False)
+        raise _fail("dbt build failed", ExitCode.FAILED)
+    console.print(f"dbt build: {nodes.summary()}; full log: {escape(log_file)}", highlight=False)
+
     summary.print_summary(console, connection, demo_target)
     summary.print_stories(
         console, connection, demo_target,
@@ -272,4 +337,7 @@ def demo(
         f"on {connection.describe()}.\nQuery them with: {connection.psql_command()}"
     )
     if connection.embedded:
-        console.print("The embedded server keeps running; stop it with: trades-warehouse stop")
+        console.print(
+            f"The embedded server keeps running; stop it with: {escape(build_progress.cli_command('stop'))}",
+            highlight=False,
+        )

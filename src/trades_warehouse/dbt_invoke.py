@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +19,7 @@ from trades_warehouse.paths import project_dir, state_dir
 
 if TYPE_CHECKING:
     from dbt.contracts.graph.manifest import Manifest
+    from dbt_common.events.base_types import EventMsg
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,32 @@ class DbtError(RuntimeError):
     """dbt could not even parse the project."""
 
 
-def _argv(args: Sequence[str], target_path: Path | None, dbt_vars: Mapping[str, object] | None) -> list[str]:
+def _argv(
+    args: Sequence[str],
+    target_path: Path | None,
+    dbt_vars: Mapping[str, object] | None,
+    log_path: Path | None = None,
+    quiet: bool = False,
+) -> list[str]:
     argv = [*args, "--project-dir", str(project_dir()), "--profiles-dir", str(profiles_dir())]
     if target_path is not None:
         # A separate target folder keeps concurrent or test builds from sharing
         # partial-parse state and compiled SQL. Partial parsing stays on: dbt
         # re-parses in full when the profile (schemas), vars or files change,
         # and a repeated build of one warehouse then skips a 3-5 s parse.
-        argv += ["--target-path", str(target_path), "--log-path", str(target_path / "logs")]
+        argv += ["--target-path", str(target_path)]
+        if log_path is None:
+            argv += ["--log-path", str(target_path / "logs")]
+    if log_path is not None:
+        # The file gets everything (debug level, SQL included), without the
+        # terminal's colour codes so it reads in any editor.
+        argv += ["--log-path", str(log_path), "--log-level-file", "debug", "--no-use-colors-file"]
+    if quiet:
+        # Nothing on stdout, errors included: the caller reports from the
+        # events and results, and the log file keeps every line. dbt colours
+        # result words ("PASS") inside the message text by the stdout setting,
+        # so colours go too, or the file would carry escape codes.
+        argv += ["--log-level", "none", "--no-use-colors"]
     if dbt_vars:
         argv += ["--vars", json.dumps(dict(dbt_vars))]
     return argv
@@ -84,12 +103,20 @@ def run_dbt(
     dbt_vars: Mapping[str, object] | None = None,
     target_path: Path | None = None,
     manifest: Manifest | None = None,
+    callbacks: Sequence[Callable[[EventMsg], None]] = (),
+    log_path: Path | None = None,
+    quiet: bool = False,
 ) -> DbtOutcome:
     """Invoke dbt with ``args`` (on ``manifest`` when given, without parsing again);
-    failures lists every node that errored or failed."""
+    failures lists every node that errored or failed.
+
+    ``callbacks`` receive every dbt event (from dbt's worker threads too);
+    ``log_path`` is the folder of dbt.log; ``quiet`` keeps dbt off stdout."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner(manifest=manifest).invoke(_argv(args, target_path, dbt_vars))
+    result = dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(
+        _argv(args, target_path, dbt_vars, log_path, quiet)
+    )
     failures: list[str] = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(getattr(node_result, "status", ""))
