@@ -11,6 +11,7 @@ read-only warehouses (the demo) are built once under a file lock and shared.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -186,8 +187,8 @@ def shared_warehouse(
 ) -> Callable[..., Warehouse]:
     """A read-only warehouse built once per pytest run, whichever worker asks first.
 
-    Every worker gets its own dbt target folder for what it runs afterwards;
-    the schemas are dropped by the controlling process at the end.
+    Every worker gets its own copy of the build's dbt target folder for what
+    it runs afterwards; the schemas are dropped by the controlling process at the end.
     """
 
     def shared(label: str, rows: Callable[[], Sequence[Mapping[str, object]]]) -> Warehouse:
@@ -203,7 +204,11 @@ def shared_warehouse(
                 outcome = builder.build()
                 assert outcome.success, outcome.failures
                 built.touch()
-        return Warehouse(server, name, tmp_path_factory.mktemp(label))
+        # The build's artifacts (manifest, semantic manifest, partial-parse
+        # state) in a target folder of this worker's own.
+        own = tmp_path_factory.mktemp(label)
+        shutil.copytree(folder / label, own, dirs_exist_ok=True, ignore=shutil.ignore_patterns("logs"))
+        return Warehouse(server, name, own)
 
     return shared
 
