@@ -5,7 +5,9 @@ each sell's realized P&L out of the FIFO allocations (themselves checked
 against the Python reference in test_fifo) and the fill times that bound the
 windows. Everything else (calendar, windows, returns, Sharpe, Sortino,
 drawdown, win rate, profit factor) is computed here from the definitions in
-issue 5, with no SQL, and must equal performance_metrics to 1e-9.
+issue 5, with no SQL, and must equal performance_metrics to 1e-9, or to the
+precision a mart rounds a figure to (ratios to 6 decimals): within half a unit
+of its last decimal.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ from trades_warehouse.paths import project_dir
 from trades_warehouse.demo_data import STORY_ORDER_IDS
 
 TOLERANCE = 1e-9
+# Decimals the marts round a figure to (macros round_ratio and round_usd);
+# figures not named here are exact.
+RATIO_DECIMALS = 6
+USD_DECIMALS = 2
+ROUNDED_TO: dict[str, int] = {
+    name: RATIO_DECIMALS
+    for name in ("sharpe_daily", "sortino_daily", "sharpe_per_trade", "max_drawdown_pct", "win_rate", "profit_factor")
+}
 STARTING_EQUITY = 10_000.0  # the project default of starting_equity_usd
 WINDOWS: dict[str, int | None] = {"1d": 1, "7d": 7, "30d": 30, "all": None}
 REPORTING_MARTS = (
@@ -130,6 +140,12 @@ def sql_metrics(warehouse: Warehouse) -> dict[str, dict[str, float | None]]:
     }
 
 
+def tolerance_of(name: str) -> float:
+    """Half a unit of the last decimal a rounded figure keeps (plus float noise); 1e-9 for exact ones."""
+    decimals = ROUNDED_TO.get(name)
+    return TOLERANCE if decimals is None else 0.5 * 10.0**-decimals + TOLERANCE
+
+
 def assert_metrics_equal(
     actual: Mapping[str, Mapping[str, float | None]], expected: Mapping[str, Mapping[str, float | None]]
 ) -> None:
@@ -140,7 +156,7 @@ def assert_metrics_equal(
             if value is None or got is None:
                 if value is not got:
                     problems.append(f"{window}.{name}: sql {got} expected {value}")
-            elif abs(got - value) > TOLERANCE:
+            elif abs(got - value) > tolerance_of(name):
                 problems.append(f"{window}.{name}: sql {got!r} expected {value!r} (diff {got - value:.3g})")
     assert problems == [], "\n".join(problems)
 
@@ -182,6 +198,36 @@ def test_demo_metrics_match_pandas(demo: Warehouse) -> None:
     expected = expected_metrics(trades_of(demo), first, last)
     assert (expected["all"]["trades"] or 0) > 1000 and expected["7d"]["sharpe_daily"] is not None
     assert_metrics_equal(sql_metrics(demo), expected)
+
+
+def test_marts_round_ratios_and_mean_money(demo: Warehouse) -> None:
+    """Ratios keep 6 decimals and mean P&L the cent; sums of allocations keep every decimal."""
+    rounded = {
+        "performance_metrics": {
+            **dict.fromkeys(
+                ("win_rate", "profit_factor", "win_loss_ratio", "sharpe_per_trade", "mean_daily_return",
+                 "stdev_daily_return", "downside_deviation", "sharpe_daily", "sortino_daily", "max_drawdown_pct"),
+                RATIO_DECIMALS,
+            ),
+            **dict.fromkeys(("expectancy_usd", "avg_win_usd", "avg_loss_usd"), USD_DECIMALS),
+        },
+        "daily_pnl": {"daily_return": RATIO_DECIMALS},
+        "equity_curve": {"drawdown_pct": RATIO_DECIMALS},
+        "drawdowns": {"max_drawdown_pct": RATIO_DECIMALS},
+        "symbol_performance": dict.fromkeys(("win_rate", "profit_factor"), RATIO_DECIMALS),
+        "symbol_leaderboard": dict.fromkeys(("win_rate", "profit_factor"), RATIO_DECIMALS),
+        "trigger_performance": {"win_rate": RATIO_DECIMALS},
+        "legacy_pnl_discrepancy": {"legacy_to_fifo_ratio": RATIO_DECIMALS},
+    }
+    for mart, columns in rounded.items():
+        scales = ", ".join(f"coalesce(max(scale({c})), 0)" for c in columns)
+        (row,) = demo.query(f"select {scales} from {{marts}}.{mart}")
+        finer = {c: s for c, s in zip(columns, row) if s > columns[c]}
+        assert finer == {}, f"{mart}: more decimals than the rounding keeps"
+        assert max(row) > 0, f"{mart}: every figure a whole number?"
+    # The sums stay exact: realized P&L keeps the allocations' decimals.
+    ((scale,),) = demo.query("select max(scale(realized_pnl_usd)) from {marts}.performance_metrics")
+    assert scale > USD_DECIMALS
 
 
 def test_edge_history_metrics_match_pandas(edge: Warehouse) -> None:

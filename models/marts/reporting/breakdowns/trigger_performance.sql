@@ -110,7 +110,7 @@ final as (
         count(*) filter (where realized_pnl_usd > 0) as wins,
         count(*) filter (where realized_pnl_usd < 0) as losses,
         count(*) filter (where realized_pnl_usd = 0) as breakevens,
-        trim_scale({{ win_rate('count(*) filter (where realized_pnl_usd > 0)', 'count(realized_pnl_usd)') }})
+        {{ round_ratio(win_rate('count(*) filter (where realized_pnl_usd > 0)', 'count(realized_pnl_usd)')) }}
             as win_rate,
         coalesce(sum(realized_pnl_usd), 0) as realized_pnl_usd,
         sum(notional_usd) as notional_usd

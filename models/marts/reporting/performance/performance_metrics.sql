@@ -33,7 +33,9 @@ window_returns as (
         windows.window_name,
         daily.date_day,
         daily.fees_usd,
-        daily.daily_return - {{ daily_risk_free_rate() }} as excess_return
+        -- The exact return, not daily_pnl's rounded one.
+        {{ daily_return('daily.realized_pnl_usd', 'daily.equity_start_usd') }} - {{ daily_risk_free_rate() }}
+            as excess_return
     from windows
     inner join daily on daily.date_day between windows.start_date and windows.end_date
 ),
@@ -98,24 +100,26 @@ final as (
         coalesce(trade_stats.gross_profit_usd, 0) as gross_profit_usd,
         coalesce(trade_stats.gross_loss_usd, 0) as gross_loss_usd,
         coalesce(daily_stats.fees_usd, 0) as fees_usd,
-        -- trim_scale drops the trailing zeros numeric division and averages
-        -- leave (0.75, not 0.75000000000000000000); values are unchanged.
-        trim_scale({{ win_rate('trade_stats.wins', 'trade_stats.trades') }}) as win_rate,
-        trim_scale({{ profit_factor('trade_stats.gross_profit_usd', 'trade_stats.gross_loss_usd') }}) as profit_factor,
-        trim_scale(trade_stats.mean_trade_pnl_usd) as expectancy_usd,
-        trim_scale(trade_stats.avg_win_usd) as avg_win_usd,
-        trim_scale(trade_stats.avg_loss_usd) as avg_loss_usd,
-        trim_scale(trade_stats.avg_win_usd / nullif(-trade_stats.avg_loss_usd, 0)) as win_loss_ratio,
-        trim_scale(trade_stats.mean_trade_pnl_usd / nullif(trade_stats.stdev_trade_pnl_usd, 0)) as sharpe_per_trade,
-        trim_scale(daily_stats.mean_daily_return) as mean_daily_return,
-        trim_scale(daily_stats.stdev_daily_return) as stdev_daily_return,
-        trim_scale(daily_stats.downside_deviation) as downside_deviation,
-        trim_scale(
-            daily_stats.mean_daily_return / nullif(daily_stats.stdev_daily_return, 0) * sqrt(365::numeric)
-        ) as sharpe_daily,
-        trim_scale(
-            daily_stats.mean_daily_return / nullif(daily_stats.downside_deviation, 0) * sqrt(365::numeric)
-        ) as sortino_daily,
+        -- Ratios to 6 decimals and mean money to the cent, each computed from
+        -- exact inputs and rounded only here.
+        {{ round_ratio(win_rate('trade_stats.wins', 'trade_stats.trades')) }} as win_rate,
+        {{ round_ratio(profit_factor('trade_stats.gross_profit_usd', 'trade_stats.gross_loss_usd')) }}
+            as profit_factor,
+        {{ round_usd('trade_stats.mean_trade_pnl_usd') }} as expectancy_usd,
+        {{ round_usd('trade_stats.avg_win_usd') }} as avg_win_usd,
+        {{ round_usd('trade_stats.avg_loss_usd') }} as avg_loss_usd,
+        {{ round_ratio('trade_stats.avg_win_usd / nullif(-trade_stats.avg_loss_usd, 0)') }} as win_loss_ratio,
+        {{ round_ratio('trade_stats.mean_trade_pnl_usd / nullif(trade_stats.stdev_trade_pnl_usd, 0)') }}
+            as sharpe_per_trade,
+        {{ round_ratio('daily_stats.mean_daily_return') }} as mean_daily_return,
+        {{ round_ratio('daily_stats.stdev_daily_return') }} as stdev_daily_return,
+        {{ round_ratio('daily_stats.downside_deviation') }} as downside_deviation,
+        {{ round_ratio(
+            'daily_stats.mean_daily_return / nullif(daily_stats.stdev_daily_return, 0) * sqrt(365::numeric)'
+        ) }} as sharpe_daily,
+        {{ round_ratio(
+            'daily_stats.mean_daily_return / nullif(daily_stats.downside_deviation, 0) * sqrt(365::numeric)'
+        ) }} as sortino_daily,
         drawdowns.max_drawdown_usd,
         drawdowns.max_drawdown_pct,
         drawdowns.peak_at as max_drawdown_peak_at,

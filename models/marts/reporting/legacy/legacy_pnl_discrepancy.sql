@@ -107,7 +107,7 @@ final as (
         oldest_fifo_lot_time,
         legacy_result_usd - fifo_pnl_usd as difference_usd,
         abs(legacy_result_usd - fifo_pnl_usd) as abs_difference_usd,
-        trim_scale(legacy_result_usd / nullif(fifo_pnl_usd, 0)) as legacy_to_fifo_ratio,
+        {{ round_ratio('legacy_result_usd / nullif(fifo_pnl_usd, 0)') }} as legacy_to_fifo_ratio,
         -- More than a cent apart: rounding of the bot's floats is not a discrepancy.
         coalesce(abs(legacy_result_usd - fifo_pnl_usd) > 0.01, false) as has_discrepancy,
         coalesce(

@@ -57,8 +57,7 @@ with_drawdown as (
     select
         *,
         equity_usd - peak_equity_usd as drawdown_usd,
-        case when peak_equity_usd > 0 then trim_scale((equity_usd - peak_equity_usd) / peak_equity_usd) end
-            as drawdown_pct,
+        case when peak_equity_usd > 0 then (equity_usd - peak_equity_usd) / peak_equity_usd end as drawdown_pct,
         row_number() over (partition by window_name order by equity_usd - peak_equity_usd, trade_seq) as depth_rank,
         row_number() over (partition by window_name order by trade_seq desc) as recency_rank
     from with_peak
@@ -105,7 +104,7 @@ final as (
         per_window.opening_equity_usd,
         per_window.closing_equity_usd,
         troughs.drawdown_usd as max_drawdown_usd,
-        per_window.max_drawdown_pct,
+        {{ round_ratio('per_window.max_drawdown_pct') }} as max_drawdown_pct,
         -- No drawdown, no peak or trough to name.
         case when troughs.drawdown_usd < 0 then troughs.peak_equity_usd end as peak_equity_usd,
         case when troughs.drawdown_usd < 0 then peaks_before_trough.peak_at end as peak_at,

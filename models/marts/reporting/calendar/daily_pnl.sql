@@ -93,11 +93,9 @@ final as (
         sold_usd,
         equity_start_usd,
         equity_start_usd + realized_pnl_usd as equity_end_usd,
-        -- A return on no or negative equity means nothing: null, and the
-        -- daily ratios leave such days out rather than fail or flip sign.
-        -- trim_scale drops the trailing zeros of numeric division (0.1, not
-        -- 0.10000000000000000000); the value is unchanged.
-        case when equity_start_usd > 0 then trim_scale(realized_pnl_usd / equity_start_usd) end as daily_return
+        -- Shown to 6 decimals; performance_metrics computes its ratios from
+        -- the exact return, not from this column.
+        {{ round_ratio(daily_return('realized_pnl_usd', 'equity_start_usd')) }} as daily_return
     from with_equity
 )
 

@@ -112,10 +112,11 @@ final as (
         coalesce(trade_stats.wins, 0) as wins,
         coalesce(trade_stats.losses, 0) as losses,
         coalesce(trade_stats.breakevens, 0) as breakevens,
-        trim_scale({{ win_rate('trade_stats.wins', 'trade_stats.trades') }}) as win_rate,
+        {{ round_ratio(win_rate('trade_stats.wins', 'trade_stats.trades')) }} as win_rate,
         coalesce(trade_stats.gross_profit_usd, 0) as gross_profit_usd,
         coalesce(trade_stats.gross_loss_usd, 0) as gross_loss_usd,
-        trim_scale({{ profit_factor('trade_stats.gross_profit_usd', 'trade_stats.gross_loss_usd') }}) as profit_factor,
+        {{ round_ratio(profit_factor('trade_stats.gross_profit_usd', 'trade_stats.gross_loss_usd')) }}
+            as profit_factor,
         coalesce(trade_stats.realized_pnl_usd, 0) as realized_pnl_usd,
         coalesce(fee_stats.fees_usd, 0) as fees_usd,
         trim_scale(holding_stats.avg_holding_hours) as avg_holding_hours,

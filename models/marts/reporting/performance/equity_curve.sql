@@ -69,7 +69,7 @@ final as (
         equity_usd,
         peak_equity_usd,
         equity_usd - peak_equity_usd as drawdown_usd,
-        case when peak_equity_usd > 0 then trim_scale((equity_usd - peak_equity_usd) / peak_equity_usd) end
+        case when peak_equity_usd > 0 then {{ round_ratio('(equity_usd - peak_equity_usd) / peak_equity_usd') }} end
             as drawdown_pct
     from with_peak
 )
