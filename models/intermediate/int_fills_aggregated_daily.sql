@@ -33,18 +33,7 @@ final as (
     select
         date_day,
         symbol,
-        count(*) filter (where side = 'buy') as buys,
-        count(*) filter (where side = 'sell') as sells,
-        count(*) filter (where is_trade) as trades,
-        count(*) filter (where outcome = 'win') as wins,
-        count(*) filter (where outcome = 'loss') as losses,
-        count(*) filter (where outcome = 'breakeven') as breakevens,
-        coalesce(sum(realized_pnl_usd) filter (where side = 'sell'), 0) as realized_pnl_usd,
-        coalesce(sum(realized_pnl_usd) filter (where outcome = 'win'), 0) as gross_profit_usd,
-        coalesce(sum(realized_pnl_usd) filter (where outcome = 'loss'), 0) as gross_loss_usd,
-        coalesce(sum(fees_usd), 0) as fees_usd,
-        coalesce(sum(notional_usd) filter (where side = 'buy'), 0) as bought_usd,
-        coalesce(sum(notional_usd) filter (where side = 'sell'), 0) as sold_usd
+        {{ daily_measures_of_fills() }}
     from fills_until_as_of
     group by date_day, symbol
 )

@@ -32,18 +32,7 @@ fills_per_day as (
     -- Counts summed over symbols stay whole numbers (sum of bigint is numeric).
     select
         date_day,
-        sum(buys)::bigint as buys,
-        sum(sells)::bigint as sells,
-        sum(trades)::bigint as trades,
-        sum(wins)::bigint as wins,
-        sum(losses)::bigint as losses,
-        sum(breakevens)::bigint as breakevens,
-        sum(realized_pnl_usd) as realized_pnl_usd,
-        sum(gross_profit_usd) as gross_profit_usd,
-        sum(gross_loss_usd) as gross_loss_usd,
-        sum(fees_usd) as fees_usd,
-        sum(bought_usd) as bought_usd,
-        sum(sold_usd) as sold_usd
+        {{ daily_measures_summed() }}
     from fills_per_symbol_day
     group by date_day
 ),
@@ -51,18 +40,7 @@ fills_per_day as (
 days as (
     select
         calendar.date_day,
-        coalesce(fills_per_day.buys, 0) as buys,
-        coalesce(fills_per_day.sells, 0) as sells,
-        coalesce(fills_per_day.trades, 0) as trades,
-        coalesce(fills_per_day.wins, 0) as wins,
-        coalesce(fills_per_day.losses, 0) as losses,
-        coalesce(fills_per_day.breakevens, 0) as breakevens,
-        coalesce(fills_per_day.realized_pnl_usd, 0) as realized_pnl_usd,
-        coalesce(fills_per_day.gross_profit_usd, 0) as gross_profit_usd,
-        coalesce(fills_per_day.gross_loss_usd, 0) as gross_loss_usd,
-        coalesce(fills_per_day.fees_usd, 0) as fees_usd,
-        coalesce(fills_per_day.bought_usd, 0) as bought_usd,
-        coalesce(fills_per_day.sold_usd, 0) as sold_usd
+        {{ daily_measures_or_zero('fills_per_day') }}
     from calendar
     left join fills_per_day on calendar.date_day = fills_per_day.date_day
 ),
@@ -79,18 +57,7 @@ with_equity as (
 final as (
     select
         date_day,
-        buys,
-        sells,
-        trades,
-        wins,
-        losses,
-        breakevens,
-        realized_pnl_usd,
-        gross_profit_usd,
-        gross_loss_usd,
-        fees_usd,
-        bought_usd,
-        sold_usd,
+        {{ daily_measure_names() }},
         equity_start_usd,
         equity_start_usd + realized_pnl_usd as equity_end_usd,
         -- Shown to 6 decimals; performance_metrics computes its ratios from

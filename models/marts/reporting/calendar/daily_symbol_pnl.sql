@@ -32,16 +32,7 @@ days as (
     select
         calendar.date_day,
         calendar.symbol,
-        coalesce(fills_per_day.buys, 0) as buys,
-        coalesce(fills_per_day.sells, 0) as sells,
-        coalesce(fills_per_day.trades, 0) as trades,
-        coalesce(fills_per_day.wins, 0) as wins,
-        coalesce(fills_per_day.losses, 0) as losses,
-        coalesce(fills_per_day.breakevens, 0) as breakevens,
-        coalesce(fills_per_day.realized_pnl_usd, 0) as realized_pnl_usd,
-        coalesce(fills_per_day.fees_usd, 0) as fees_usd,
-        coalesce(fills_per_day.bought_usd, 0) as bought_usd,
-        coalesce(fills_per_day.sold_usd, 0) as sold_usd
+        {{ daily_measures_or_zero('fills_per_day') }}
     from calendar
     left join fills_per_day
         on calendar.date_day = fills_per_day.date_day and calendar.symbol = fills_per_day.symbol
