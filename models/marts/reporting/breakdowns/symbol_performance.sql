@@ -47,12 +47,12 @@ trade_stats as (
         window_symbols.window_name,
         window_symbols.symbol,
         count(*) as trades,
-        count(*) filter (where curve.realized_pnl_usd > 0) as wins,
-        count(*) filter (where curve.realized_pnl_usd < 0) as losses,
-        count(*) filter (where curve.realized_pnl_usd = 0) as breakevens,
+        count(*) filter (where curve.is_win) as wins,
+        count(*) filter (where curve.is_loss) as losses,
+        count(*) filter (where not curve.is_win and not curve.is_loss) as breakevens,
         sum(curve.realized_pnl_usd) as realized_pnl_usd,
-        coalesce(sum(curve.realized_pnl_usd) filter (where curve.realized_pnl_usd > 0), 0) as gross_profit_usd,
-        coalesce(sum(curve.realized_pnl_usd) filter (where curve.realized_pnl_usd < 0), 0) as gross_loss_usd
+        coalesce(sum(curve.realized_pnl_usd) filter (where curve.is_win), 0) as gross_profit_usd,
+        coalesce(sum(curve.realized_pnl_usd) filter (where curve.is_loss), 0) as gross_loss_usd
     from window_symbols
     inner join curve
         on

@@ -66,6 +66,7 @@ buy_triggers as (
 results_per_lot as (
     select
         allocations.buy_order_id,
+        sum(allocations.allocated_size) as matched_size,
         sum(allocations.pnl_usd) as realized_pnl_usd
     from allocations
     where not allocations.is_unmatched
@@ -78,7 +79,9 @@ entry_rows as (
         buy_triggers.trigger_name,
         buy_triggers.is_inferred,
         buy_triggers.notional_usd,
-        results_per_lot.realized_pnl_usd
+        results_per_lot.realized_pnl_usd,
+        -- A lot's result is scored as a trade's: the sells that drew on it.
+        {{ trade_outcome('results_per_lot.realized_pnl_usd', 'results_per_lot.matched_size') }} as outcome
     from buy_triggers
     left join results_per_lot on buy_triggers.buy_order_id = results_per_lot.buy_order_id
 ),
@@ -90,7 +93,8 @@ exit_rows as (
         coalesce(trigger_name, 'unknown') as trigger_name,
         false as is_inferred,
         notional_usd,
-        case when is_closed_trade then realized_pnl_usd end as realized_pnl_usd
+        case when is_closed_trade then realized_pnl_usd end as realized_pnl_usd,
+        outcome
     from closed_trades
 ),
 
@@ -107,11 +111,10 @@ final as (
         is_inferred,
         count(*) as orders,
         count(realized_pnl_usd) as orders_with_result,
-        count(*) filter (where realized_pnl_usd > 0) as wins,
-        count(*) filter (where realized_pnl_usd < 0) as losses,
-        count(*) filter (where realized_pnl_usd = 0) as breakevens,
-        {{ round_ratio(win_rate('count(*) filter (where realized_pnl_usd > 0)', 'count(realized_pnl_usd)')) }}
-            as win_rate,
+        count(*) filter (where outcome = 'win') as wins,
+        count(*) filter (where outcome = 'loss') as losses,
+        count(*) filter (where outcome = 'breakeven') as breakevens,
+        {{ round_ratio(win_rate("count(*) filter (where outcome = 'win')", 'count(outcome)')) }} as win_rate,
         coalesce(sum(realized_pnl_usd), 0) as realized_pnl_usd,
         sum(notional_usd) as notional_usd
     from order_rows

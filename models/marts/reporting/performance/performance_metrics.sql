@@ -57,7 +57,9 @@ daily_stats as (
 window_trades as (
     select
         windows.window_name,
-        curve.realized_pnl_usd
+        curve.realized_pnl_usd,
+        curve.is_win,
+        curve.is_loss
     from windows
     inner join curve
         on
@@ -69,16 +71,16 @@ trade_stats as (
     select
         window_name,
         count(*) as trades,
-        count(*) filter (where realized_pnl_usd > 0) as wins,
-        count(*) filter (where realized_pnl_usd < 0) as losses,
-        count(*) filter (where realized_pnl_usd = 0) as breakevens,
+        count(*) filter (where is_win) as wins,
+        count(*) filter (where is_loss) as losses,
+        count(*) filter (where not is_win and not is_loss) as breakevens,
         sum(realized_pnl_usd) as realized_pnl_usd,
-        coalesce(sum(realized_pnl_usd) filter (where realized_pnl_usd > 0), 0) as gross_profit_usd,
-        coalesce(sum(realized_pnl_usd) filter (where realized_pnl_usd < 0), 0) as gross_loss_usd,
+        coalesce(sum(realized_pnl_usd) filter (where is_win), 0) as gross_profit_usd,
+        coalesce(sum(realized_pnl_usd) filter (where is_loss), 0) as gross_loss_usd,
         avg(realized_pnl_usd) as mean_trade_pnl_usd,
         stddev_samp(realized_pnl_usd) as stdev_trade_pnl_usd,
-        avg(realized_pnl_usd) filter (where realized_pnl_usd > 0) as avg_win_usd,
-        avg(realized_pnl_usd) filter (where realized_pnl_usd < 0) as avg_loss_usd
+        avg(realized_pnl_usd) filter (where is_win) as avg_win_usd,
+        avg(realized_pnl_usd) filter (where is_loss) as avg_loss_usd
     from window_trades
     group by window_name
 ),
