@@ -762,7 +762,7 @@ class LegacySymbol:
     sells_with_legacy_pnl: int
     sells_with_discrepancy: int
     sells_with_exhausted_parent: int
-    legacy_pnl_usd: Decimal | None
+    legacy_result_usd: Decimal | None
     fifo_pnl_usd: Decimal | None
     difference_usd: Decimal | None
     worst_sell_order_id: str | None
@@ -775,7 +775,7 @@ def legacy_by_symbol(target: Target) -> tuple[LegacySymbol, ...]:
             conn,
             sql.SQL(
                 "select symbol, sells_with_legacy_pnl, sells_with_discrepancy, sells_with_exhausted_parent,"
-                " legacy_pnl_usd, fifo_pnl_usd, difference_usd, worst_sell_order_id, worst_difference_usd"
+                " legacy_result_usd, fifo_pnl_usd, difference_usd, worst_sell_order_id, worst_difference_usd"
                 " from {} where sells_with_discrepancy > 0"
                 " order by abs_difference_usd desc nulls last, symbol"
             ).format(_m(target, "legacy_pnl_discrepancy_by_symbol")),

@@ -593,7 +593,7 @@ def data_health(ctx: Context) -> None:
         [
             {"Symbol": s.symbol or "", "Sells that disagree": fmt.count(s.sells_with_discrepancy),
              "Of which on a used-up lot": fmt.count(s.sells_with_exhausted_parent),
-             "Legacy P&L (USD)": fmt.usd(s.legacy_pnl_usd), "FIFO P&L (USD)": fmt.usd(s.fifo_pnl_usd),
+             "Legacy P&L (USD)": fmt.usd(s.legacy_result_usd), "FIFO P&L (USD)": fmt.usd(s.fifo_pnl_usd),
              "Difference (USD)": fmt.usd(s.difference_usd)}
             for s in by_symbol
         ],

@@ -171,7 +171,7 @@ class LegacyDiscrepancy:
     sells_with_legacy_pnl: int
     sells_with_discrepancy: int
     sells_with_exhausted_parent: int
-    legacy_pnl_usd: Decimal
+    legacy_result_usd: Decimal
     fifo_pnl_usd: Decimal
     difference_usd: Decimal
     worst_sell_order_id: str | None

@@ -350,7 +350,7 @@ def _fetch_legacy(rows: Rows, m: sql.Identifier) -> tuple[data.LegacyDiscrepancy
         for r in rows(
             sql.SQL(
                 "select symbol, sells_with_legacy_pnl, sells_with_discrepancy, sells_with_exhausted_parent,"
-                " legacy_pnl_usd, fifo_pnl_usd, difference_usd, worst_sell_order_id, worst_difference_usd"
+                " legacy_result_usd, fifo_pnl_usd, difference_usd, worst_sell_order_id, worst_difference_usd"
                 " from {}.legacy_pnl_discrepancy_by_symbol where sells_with_legacy_pnl > 0"
                 " order by abs(difference_usd) desc nulls last, symbol"
             ).format(m)

@@ -21,6 +21,10 @@ final as (
         count(*) filter (where has_discrepancy) as sells_with_discrepancy,
         count(*) filter (where legacy_parent_exhausted) as sells_with_exhausted_parent,
         count(*) filter (where legacy_parent_not_in_fifo) as sells_with_parent_not_in_fifo,
+        sum(legacy_result_usd) as legacy_result_usd,
+        -- The same sum under its old name, which said pnl_usd although it
+        -- sums realized_profit where the bot filled it: kept for one release
+        -- for BI reading it (README, "Renamed in this release").
         sum(legacy_result_usd) as legacy_pnl_usd,
         sum(fifo_pnl_usd) filter (where legacy_result_usd is not null) as fifo_pnl_usd,
         sum(difference_usd) as difference_usd,
