@@ -20,9 +20,10 @@ from test_fifo import reference_fills, sql_allocations
 from trades_warehouse.synthetic import synthetic_rows
 
 FIFO_SELECTION = ("--select", "+fct_fills +fct_fifo_allocations +fct_buy_lots", "--exclude", "test_type:unit")
-COMPARED = {
-    "fct_fifo_allocations": "allocation_id",
-    "fct_fills": "order_id",
+COMPARED = {  # model: (schema placeholder, order of its rows)
+    "base_trading_bot__orders": ("staging", "order_id, raw_row_hash"),
+    "fct_fifo_allocations": ("marts", "allocation_id"),
+    "fct_fills": ("marts", "order_id"),
 }
 
 
@@ -32,7 +33,16 @@ def build_fifo(warehouse: Warehouse, *extra: str, dbt_vars: dict[str, object] | 
 
 
 def snapshot(warehouse: Warehouse, model: str) -> list[tuple[Any, ...]]:
-    return warehouse.query(f"select * from {{marts}}.{model} order by {COMPARED[model]}")
+    schema, order_by = COMPARED[model]
+    return warehouse.query(f"select * from {{{schema}}}.{model} order by {order_by}")
+
+
+def order_versions(warehouse: Warehouse) -> dict[str, set[int]]:
+    """Per order id, the transaction ids that wrote its typed rows in staging."""
+    versions: dict[str, set[int]] = {}
+    for order_id, xmin in warehouse.query("select order_id, xmin::text::bigint from {staging}.base_trading_bot__orders"):
+        versions.setdefault(order_id, set()).add(xmin)
+    return versions
 
 
 def row_versions(warehouse: Warehouse, model: str = "int_fifo_allocations") -> dict[str, set[int]]:
@@ -61,8 +71,12 @@ def copy_source(source: Warehouse, target: Warehouse) -> None:
         conn.commit()
 
 
-def apply_batch(warehouse: Warehouse, rng: random.Random, batch: int) -> set[str]:
-    """New fills, late fills, corrected fills, deleted fills, status flips and a new symbol; returns symbols touched."""
+def apply_batch(
+    warehouse: Warehouse, rng: random.Random, batch: int, touched_ids: set[str] | None = None
+) -> set[str]:
+    """New fills, late fills, corrected fills, deleted fills, status flips and a new symbol; returns symbols
+    touched (and adds the order ids touched to ``touched_ids``)."""
+    touched_ids = set() if touched_ids is None else touched_ids
     rows = warehouse.query(
         "select order_id, symbol, side, order_time, size, price from {raw}.trade_records order by order_id"
     )
@@ -80,6 +94,8 @@ def apply_batch(warehouse: Warehouse, rng: random.Random, batch: int) -> set[str
             new_rows.append(order(f"b{batch}-{n}", rng.choice(["buy", "sell"]), when.isoformat(),
                                   rng.uniform(0.01, 5.0), rng.uniform(1, 100), symbol=symbol))
             touched.add(symbol)
+            touched_ids.add(f"b{batch}-{n}")
+            continue
         elif kind == "correct":
             warehouse.execute("update {raw}.trade_records set size = size * 1.37, total_fees_usd = 0.01"
                               " where order_id = %s", (victim[0],))
@@ -91,6 +107,7 @@ def apply_batch(warehouse: Warehouse, rng: random.Random, batch: int) -> set[str
             warehouse.execute("update {raw}.trade_records set status = case status when 'filled' then 'cancelled'"
                               " else 'filled' end where order_id = %s", (victim[0],))
             touched.add(victim[1])
+        touched_ids.add(victim[0])
     if new_rows:
         warehouse.load(new_rows, replace=False)
     return touched
@@ -111,10 +128,18 @@ def test_incremental_builds_equal_a_full_build(pair: tuple[Warehouse, Warehouse]
     build_fifo(incremental, "--full-refresh")
     for batch in range(3):
         before = row_versions(incremental)
+        orders_before = order_versions(incremental)
         fingerprints_before = fingerprints(incremental)
-        touched = apply_batch(incremental, rng, batch)
+        touched_ids: set[str] = set()
+        touched = apply_batch(incremental, rng, batch, touched_ids)
         build_fifo(incremental)
         after = row_versions(incremental)
+        # Staging retypes only the order ids whose raw rows changed.
+        orders_after = order_versions(incremental)
+        retyped = {o for o, v in orders_after.items() if orders_before.get(o) != v}
+        assert retyped <= touched_ids and (set(orders_before) - set(orders_after)) <= touched_ids, (
+            sorted(retyped - touched_ids)[:5]
+        )
         # The build records the symbols it recomputed (its invariant tests
         # check exactly those): the ones whose fingerprint changed.
         fingerprints_after = fingerprints(incremental)

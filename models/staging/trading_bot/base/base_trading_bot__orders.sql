@@ -4,16 +4,29 @@
 -- A table with fresh statistics, not a view: the planner misjudges the
 -- filters on the derived reason by orders of magnitude, and FIFO's joins then
 -- pick nested loops (minutes instead of seconds at 100k fills).
-{{ config(materialized='table', post_hook='{{ analyze_if_table() }}') }}
+-- Incremental by order id (macros/incremental_by_order.sql): a scheduled
+-- build retypes only the order ids whose raw rows changed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed_orders',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ fix_changed_order_ids(source('trading_bot', 'trade_records')) }}"],
+    post_hook=['{{ analyze_if_table() }}']
+) }}
 with raw_orders as (
-    select * from {{ source('trading_bot', 'trade_records') }}
+    select
+        trade_records.*,
+        -- What the next incremental build compares (same text, same hash).
+        md5(trade_records::text) as raw_row_hash
+    from {{ source('trading_bot', 'trade_records') }} as trade_records
+    {{ where_order_changed('trade_records.order_id') }}
 ),
 
 repeated_order_ids as (
     -- A raw table without its primary key can hold an order id twice.
     -- Identical copies keep one row; copies that disagree are all
-    -- untrustworthy. Only repeated ids are hashed and numbered: with the key
-    -- in place (the usual case) that is no row at all.
+    -- untrustworthy. Only repeated ids are numbered: with the key in place
+    -- (the usual case) that is no row at all.
     select order_id
     from raw_orders
     group by order_id
@@ -26,8 +39,8 @@ repeated_copies as (
         row_number() over copies_of_id as copy_number,
         -- postgres has no count(distinct) window; equal min and max hashes
         -- mean every copy is the same row.
-        min(md5(raw_orders::text)) over (partition by raw_orders.order_id)
-        <> max(md5(raw_orders::text)) over (partition by raw_orders.order_id) as copies_disagree
+        min(raw_orders.raw_row_hash) over (partition by raw_orders.order_id)
+        <> max(raw_orders.raw_row_hash) over (partition by raw_orders.order_id) as copies_disagree
     from raw_orders
     inner join repeated_order_ids on raw_orders.order_id = repeated_order_ids.order_id
     window copies_of_id as (partition by raw_orders.order_id order by raw_orders.order_time)
@@ -72,7 +85,8 @@ normalised as materialized (
         parent_id::text as legacy_parent_id,
         pnl_usd as legacy_pnl_usd,
         realized_profit as legacy_realized_profit,
-        cost_basis_usd as legacy_cost_basis_usd
+        cost_basis_usd as legacy_cost_basis_usd,
+        raw_row_hash
     from copies_per_order_id
 ),
 
@@ -154,7 +168,9 @@ final as (
         legacy_pnl_usd,
         legacy_realized_profit,
         legacy_cost_basis_usd,
-        rejection_reason
+        rejection_reason,
+        raw_row_hash,
+        '{{ staging_build_fingerprint() }}'::text as build_fingerprint
     from with_reason
 )
 
