@@ -2,16 +2,16 @@
 -- aggregation daily_pnl (summed over symbols) and daily_symbol_pnl (on the
 -- symbol calendar) both stand on. What a trade is, and its result, comes
 -- from int_closed_trades.
+-- Incremental by symbol like the FIFO models (macros/incremental_by_symbol.sql):
+-- a symbol's days depend on its own fills only.
+-- depends_on: {{ ref('int_fill_fingerprints') }}
+{{ symbol_incremental_config() }}
 with fills as (
-    select * from {{ ref('stg_trading_bot__fills') }}
+    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),
 
 closed_trades as (
-    select * from {{ ref('int_closed_trades') }}
-),
-
-moment as (
-    select * from {{ ref('int_reporting_moment') }}
+    select * from {{ ref('int_closed_trades') }} {{ where_symbol_changed() }}
 ),
 
 fills_until_as_of as (
@@ -25,8 +25,8 @@ fills_until_as_of as (
         closed_trades.outcome,
         closed_trades.realized_pnl_usd
     from fills
-    inner join moment on fills.order_time <= moment.as_of_at
     left join closed_trades on fills.order_id = closed_trades.sell_order_id
+    where {{ until_as_of('fills.order_time') }}
 ),
 
 final as (

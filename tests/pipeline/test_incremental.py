@@ -19,11 +19,15 @@ from test_cli import cli
 from test_fifo import reference_fills, sql_allocations
 from trades_warehouse.synthetic import synthetic_rows
 
-FIFO_SELECTION = ("--select", "+fct_fills +fct_fifo_allocations +fct_buy_lots", "--exclude", "test_type:unit")
+FIFO_SELECTION = (
+    "--select", "+fct_fills +fct_fifo_allocations +fct_buy_lots +int_fills_aggregated_daily",
+    "--exclude", "test_type:unit",
+)
 COMPARED = {  # model: (schema placeholder, order of its rows)
     "base_trading_bot__orders": ("staging", "order_id, raw_row_hash"),
     "fct_fifo_allocations": ("marts", "allocation_id"),
     "fct_fills": ("marts", "order_id"),
+    "int_fills_aggregated_daily": ("intermediate", "symbol, date_day"),
 }
 
 
