@@ -111,7 +111,12 @@
         or not exists (
             select 1 from {{ symbol_state_relation() }}
             where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
-        );
+        )
+        {%- if arg_dict['unique_key'] %}
+        -- A model that also recomputes rows outside the changed symbols
+        -- (unique_key set) replaces them by key.
+        or {{ arg_dict['unique_key'] }} in (select {{ arg_dict['unique_key'] }} from {{ arg_dict['temp_relation'] }})
+        {%- endif %};
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}

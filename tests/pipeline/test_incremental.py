@@ -6,6 +6,7 @@ import random
 import subprocess
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from test_fifo import reference_fills, sql_allocations
 from trades_warehouse.synthetic import synthetic_rows
 
 FIFO_SELECTION = (
-    "--select", "+fct_fills +fct_fifo_allocations +fct_buy_lots +int_fills_aggregated_daily",
+    "--select", "+fct_fills +fct_fifo_allocations +fct_buy_lots +int_fills_aggregated_daily +legacy_pnl_discrepancy",
     "--exclude", "test_type:unit",
 )
 COMPARED = {  # model: (schema placeholder, order of its rows)
@@ -28,6 +29,7 @@ COMPARED = {  # model: (schema placeholder, order of its rows)
     "fct_fifo_allocations": ("marts", "allocation_id"),
     "fct_fills": ("marts", "order_id"),
     "int_fills_aggregated_daily": ("intermediate", "symbol, date_day"),
+    "legacy_pnl_discrepancy": ("marts", "sell_order_id"),
 }
 
 
@@ -78,7 +80,7 @@ def copy_source(source: Warehouse, target: Warehouse) -> None:
 def apply_batch(
     warehouse: Warehouse, rng: random.Random, batch: int, touched_ids: set[str] | None = None
 ) -> set[str]:
-    """New fills, late fills, corrected fills, deleted fills, status flips and a new symbol; returns symbols
+    """New, late, corrected and deleted fills, status flips, legacy parents and a new symbol; returns symbols
     touched (and adds the order ids touched to ``touched_ids``)."""
     touched_ids = set() if touched_ids is None else touched_ids
     rows = warehouse.query(
@@ -89,7 +91,7 @@ def apply_batch(
     latest = max(r[3] for r in rows)
     new_rows = []
     for n in range(rng.randint(1, 6)):
-        kind = rng.choice(["new", "late", "correct", "delete", "flip", "new_symbol"])
+        kind = rng.choice(["new", "late", "correct", "delete", "flip", "new_symbol", "legacy_parent"])
         victim = rows[rng.randrange(len(rows))]
         if kind in ("new", "late", "new_symbol"):
             symbol = f"NEW{batch}-USD" if kind == "new_symbol" else rng.choice(symbols)
@@ -103,6 +105,13 @@ def apply_batch(
         elif kind == "correct":
             warehouse.execute("update {raw}.trade_records set size = size * 1.37, total_fees_usd = 0.01"
                               " where order_id = %s", (victim[0],))
+            touched.add(victim[1])
+        elif kind == "legacy_parent":
+            # The old matcher's parent: any order, often of another symbol,
+            # whose later corrections must reach this sell's legacy row.
+            parent = rows[rng.randrange(len(rows))]
+            warehouse.execute("update {raw}.trade_records set parent_id = %s, pnl_usd = %s, realized_profit = null"
+                              " where order_id = %s", (parent[0], rng.uniform(-50, 50), victim[0]))
             touched.add(victim[1])
         elif kind == "delete":
             warehouse.execute("delete from {raw}.trade_records where order_id = %s", (victim[0],))
@@ -171,6 +180,39 @@ def test_incremental_builds_equal_a_full_build(pair: tuple[Warehouse, Warehouse]
         fills = [dict(zip(("order_id", "symbol", "side", "order_time", "size", "price", "total_fees_usd"), r))
                  for r in raw]
         assert compare(sql_allocations(incremental), fifo(reference_fills(fills))) == []
+
+
+def assert_same_as_full_build(incremental: Warehouse, full: Warehouse, model: str) -> None:
+    copy_source(incremental, full)
+    build_fifo(full, "--full-refresh")
+    built, wanted = snapshot(incremental, model), snapshot(full, model)
+    assert [tuple(map(str, r)) for r in built] == [tuple(map(str, r)) for r in wanted]
+
+
+def test_a_legacy_parent_in_another_symbol_is_followed(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """A sell's legacy row reads its parent, which the old matcher may have taken from another symbol:
+    a correction of that parent (its symbol alone changes) still reaches the sell's row."""
+    incremental, full = make_warehouse("legacy_inc"), make_warehouse("legacy_full")
+    incremental.load([
+        order("a-buy", "buy", "2025-12-01T10:00:00Z", 2.0, 10.0, symbol="AAA-USD"),
+        order("a-sell", "sell", "2025-12-01T11:00:00Z", 1.0, 11.0, symbol="AAA-USD",
+              parent_id="b-buy", pnl_usd=-276.53),
+        order("b-buy", "buy", "2025-12-01T09:00:00Z", 3.0, 20.0, symbol="BBB-USD"),
+    ])
+    build_fifo(incremental, "--full-refresh")
+    incremental.execute("update {raw}.trade_records set size = 0.5 where order_id = 'b-buy'")
+    build_fifo(incremental)
+    (parent_size,) = incremental.query(
+        "select legacy_parent_size from {marts}.legacy_pnl_discrepancy where sell_order_id = 'a-sell'"
+    )[0]
+    assert parent_size == Decimal("0.5")
+    assert_same_as_full_build(incremental, full, "legacy_pnl_discrepancy")
+    incremental.execute("delete from {raw}.trade_records where order_id = 'b-buy'")
+    build_fifo(incremental)
+    assert incremental.query(
+        "select legacy_parent_found, legacy_parent_missing from {marts}.legacy_pnl_discrepancy"
+    ) == [(False, True)]
+    assert_same_as_full_build(incremental, full, "legacy_pnl_discrepancy")
 
 
 def test_a_changed_setting_rebuilds_every_row(make_warehouse: Callable[[str], Warehouse]) -> None:

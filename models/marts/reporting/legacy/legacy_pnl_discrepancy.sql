@@ -5,6 +5,14 @@
 -- earlier sells (FIFO order) before this one, the incident's signature.
 -- Legacy columns are floats written by a broken matcher: they are read as
 -- numeric here only to be compared, never trusted.
+-- Incremental by symbol (macros/incremental_by_symbol.sql), with one more
+-- rule: a sell's row also depends on its legacy parent, which the bot may
+-- have taken from another symbol (or which may be missing). Such sells are
+-- recomputed at every build (they are rare: each is itself a legacy bug);
+-- a parent within the sell's own symbol changes that symbol's fingerprint.
+-- depends_on: {{ ref('int_fill_fingerprints') }}
+{{ symbol_incremental_config() }}
+{{ config(unique_key='sell_order_id') }}
 
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }}
@@ -16,6 +24,28 @@ trades as (
 
 allocations as (
     select * from {{ ref('fct_fifo_allocations') }}
+),
+
+sells_to_compute as (
+    select sell_fills.*
+    from fills as sell_fills
+    where
+        sell_fills.side = 'sell'
+        {%- if is_incremental() %}
+        and (
+            sell_fills.symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
+            or (
+                sell_fills.legacy_parent_id is not null
+                and not exists (
+                    select 1
+                    from fills as parents
+                    where
+                        parents.order_id = sell_fills.legacy_parent_id
+                        and parents.symbol = sell_fills.symbol
+                )
+            )
+        )
+        {%- endif %}
 ),
 
 sells as (
@@ -30,9 +60,8 @@ sells as (
         trades.matched_size,
         trades.unmatched_size,
         trades.realized_pnl_usd as fifo_pnl_usd
-    from fills
+    from sells_to_compute as fills
     inner join trades on fills.order_id = trades.order_id
-    where fills.side = 'sell'
 ),
 
 fifo_lots_per_sell as (
@@ -41,7 +70,7 @@ fifo_lots_per_sell as (
         string_agg(buy_order_id, ',' order by buy_time, buy_order_id) as fifo_buy_order_ids,
         min(buy_time) as oldest_fifo_lot_time
     from allocations
-    where not is_unmatched
+    where not is_unmatched and sell_order_id in (select sells.sell_order_id from sells)
     group by sell_order_id
 ),
 
