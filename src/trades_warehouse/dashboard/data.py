@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from trades_warehouse import database
+from trades_warehouse import database, ratios
 from trades_warehouse.database import ConnectionSettings
 from trades_warehouse.values import as_int as _int
 from trades_warehouse.values import dec as _dec
@@ -308,27 +308,28 @@ def headline(target: Target, period: Period, symbol: str | None = None) -> Headl
                 symbol, period, _dec(r[0]), _dec(r[1]), _int(r[2]), _int(r[3]), _int(r[4]),
                 _opt_dec(r[5]), _opt_dec(r[6]), None, None, None, None,
             )
-        # A custom range: sums of the daily marts over its days.
+        # A custom range: sums of the daily marts over its days, and the ratios with the marts' own
+        # formulas (the win_rate and profit_factor macros, rounded as the marts round them).
         if symbol is None:
             query = sql.SQL(
                 "select sum(realized_pnl_usd), sum(fees_usd), sum(trades), sum(wins), sum(losses),"
-                " sum(gross_profit_usd), sum(gross_loss_usd)"
-                " from {} where date_day between %s and %s"
-            ).format(_m(target, "daily_pnl"))
+                " {win_rate}, {profit_factor} from {daily} where date_day between %s and %s"
+            ).format(
+                win_rate=ratios.win_rate("sum(wins)", "sum(trades)"),
+                profit_factor=ratios.profit_factor("sum(gross_profit_usd)", "sum(gross_loss_usd)"),
+                daily=_m(target, "daily_pnl"),
+            )
             params: tuple[object, ...] = (period.start_date, period.end_date)
         else:
             query = sql.SQL(
-                "select sum(realized_pnl_usd), sum(fees_usd), sum(trades), sum(wins), sum(losses), null, null"
-                " from {} where date_day between %s and %s and symbol = %s"
-            ).format(_m(target, "daily_symbol_pnl"))
+                "select sum(realized_pnl_usd), sum(fees_usd), sum(trades), sum(wins), sum(losses), {win_rate}, null"
+                " from {daily} where date_day between %s and %s and symbol = %s"
+            ).format(win_rate=ratios.win_rate("sum(wins)", "sum(trades)"), daily=_m(target, "daily_symbol_pnl"))
             params = (period.start_date, period.end_date, symbol)
         r = _rows(conn, query, params)[0]
-    trades, wins = _int(r[2]), _int(r[3])
-    gross_loss = _opt_dec(r[6])
-    profit_factor = _dec(r[5]) / -gross_loss if gross_loss is not None and gross_loss < 0 else None
     return Headline(
-        symbol, period, _dec(r[0]), _dec(r[1]), trades, wins, _int(r[4]),
-        Decimal(wins) / Decimal(trades) if trades else None, profit_factor, None, None, None, None,
+        symbol, period, _dec(r[0]), _dec(r[1]), _int(r[2]), _int(r[3]), _int(r[4]),
+        _opt_dec(r[5]), _opt_dec(r[6]), None, None, None, None,
     )
 
 
@@ -448,13 +449,16 @@ def leaderboard(target: Target, period: Period) -> tuple[LeaderRow, ...]:
             rows = _rows(
                 conn,
                 sql.SQL(
-                    "select d.symbol, sum(d.trades), sum(d.wins),"
-                    " sum(d.wins)::numeric / nullif(sum(d.trades), 0), null::numeric,"
+                    "select d.symbol, sum(d.trades), sum(d.wins), {win_rate}, null::numeric,"
                     " sum(d.realized_pnl_usd), sum(d.fees_usd), max(p.open_lots), max(p.open_size),"
                     " max(p.open_cost_basis_usd)"
-                    " from {} d join {} p on p.symbol = d.symbol and p.window_name = 'all'"
+                    " from {daily} d join {performance} p on p.symbol = d.symbol and p.window_name = 'all'"
                     " where d.date_day between %s and %s group by d.symbol"
-                ).format(_m(target, "daily_symbol_pnl"), performance),
+                ).format(
+                    win_rate=ratios.win_rate("sum(d.wins)", "sum(d.trades)"),
+                    daily=_m(target, "daily_symbol_pnl"),
+                    performance=performance,
+                ),
                 (period.start_date, period.end_date),
             )
         sparks = _rows(
@@ -593,6 +597,27 @@ def open_lots(target: Target, symbol: str) -> tuple[OpenLot, ...]:
     )
 
 
+@dataclass(frozen=True)
+class OpenPosition:
+    """A symbol's open lots at as_of, counted and valued by symbol_performance."""
+
+    lots: int
+    cost_basis_usd: Decimal
+
+
+def open_position(target: Target, symbol: str) -> OpenPosition:
+    with _reading(target) as conn:
+        rows = _rows(
+            conn,
+            sql.SQL(
+                "select open_lots, open_cost_basis_usd from {} where window_name = 'all' and symbol = %s"
+            ).format(_m(target, "symbol_performance")),
+            (symbol,),
+        )
+    r = rows[0] if rows else (None, None)
+    return OpenPosition(_int(r[0]), _dec(r[1]))
+
+
 # --------------------------------------------------------------------------- triggers and sources
 
 
@@ -642,10 +667,7 @@ class SourceRow:
     sold_usd: Decimal
     fees_usd: Decimal
     realized_pnl_usd: Decimal
-
-    @property
-    def win_rate(self) -> Decimal | None:
-        return Decimal(self.wins) / Decimal(self.trades) if self.trades else None
+    win_rate: Decimal | None  # source_performance's
 
 
 def sources(target: Target) -> tuple[SourceRow, ...]:
@@ -653,14 +675,14 @@ def sources(target: Target) -> tuple[SourceRow, ...]:
         rows = _rows(
             conn,
             sql.SQL(
-                "select source, buys, sells, trades, wins, losses, bought_usd, sold_usd, fees_usd, realized_pnl_usd"
-                " from {} order by realized_pnl_usd desc, source"
+                "select source, buys, sells, trades, wins, losses, bought_usd, sold_usd, fees_usd, realized_pnl_usd,"
+                " win_rate from {} order by realized_pnl_usd desc, source"
             ).format(_m(target, "source_performance")),
         )
     return tuple(
         SourceRow(
             str(r[0]), _int(r[1]), _int(r[2]), _int(r[3]), _int(r[4]), _int(r[5]), _dec(r[6]), _dec(r[7]),
-            _dec(r[8]), _dec(r[9]),
+            _dec(r[8]), _dec(r[9]), _opt_dec(r[10]),
         )
         for r in rows
     )
@@ -678,6 +700,8 @@ class Check:
     items: int
     size: Decimal | None
     amount_usd: Decimal | None
+    check_items: int  # the check's total over all its rows, as the mart computes it
+    check_amount_usd: Decimal | None
 
 
 def health_checks(target: Target) -> tuple[Check, ...]:
@@ -685,10 +709,14 @@ def health_checks(target: Target) -> tuple[Check, ...]:
         rows = _rows(
             conn,
             sql.SQL(
-                "select check_name, category, items, size, amount_usd from {} order by check_name, category"
+                "select check_name, category, items, size, amount_usd, check_items, check_amount_usd"
+                " from {} order by check_name, category"
             ).format(_m(target, "allocation_health")),
         )
-    return tuple(Check(str(r[0]), _opt_str(r[1]), _int(r[2]), _opt_dec(r[3]), _opt_dec(r[4])) for r in rows)
+    return tuple(
+        Check(str(r[0]), _opt_str(r[1]), _int(r[2]), _opt_dec(r[3]), _opt_dec(r[4]), _int(r[5]), _opt_dec(r[6]))
+        for r in rows
+    )
 
 
 @dataclass(frozen=True)

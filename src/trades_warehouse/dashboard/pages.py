@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -83,6 +82,11 @@ def _allocations(where: data.Target, symbol: str, period: data.Period) -> tuple[
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _open_lots(where: data.Target, symbol: str) -> tuple[data.OpenLot, ...]:
     return data.open_lots(where, symbol)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _open_position(where: data.Target, symbol: str) -> data.OpenPosition:
+    return data.open_position(where, symbol)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -320,7 +324,7 @@ def symbols(ctx: Context) -> None:
         return
     st.text(ctx.symbol)
     head = _headline(ctx.target, ctx.period, ctx.symbol)
-    lots = _open_lots(ctx.target, ctx.symbol)
+    position = _open_position(ctx.target, ctx.symbol)
     columns = st.columns(5)
     with columns[0]:
         _metric("Realized P&L (USD)", fmt.usd(head.realized_pnl_usd))
@@ -329,9 +333,9 @@ def symbols(ctx: Context) -> None:
     with columns[2]:
         _metric("Win rate", fmt.percent(head.win_rate))
     with columns[3]:
-        _metric("Open lots", fmt.count(len(lots)))
+        _metric("Open lots", fmt.count(position.lots))
     with columns[4]:
-        _metric("Open cost basis (USD)", fmt.usd(sum((lot.open_cost_basis_usd for lot in lots), Decimal(0)), signed=False))
+        _metric("Open cost basis (USD)", fmt.usd(position.cost_basis_usd, signed=False))
 
     days = _daily(ctx.target, ctx.period, ctx.symbol)
     left, right_column = st.columns(2)
@@ -395,6 +399,7 @@ def symbols(ctx: Context) -> None:
              "Cost basis (USD)", "Net proceeds (USD)", "P&L (USD)", "Held"],
         )
     with lots_tab:
+        lots = _open_lots(ctx.target, ctx.symbol)
         st.caption(f"Lots still open at {md_escape(ctx.as_of)}, oldest first, with their age then.")
         _table(
             [
@@ -493,6 +498,14 @@ def _checks_of(checks: Sequence[data.Check], name: str, symbol: str | None = Non
     return [c for c in checks if c.check_name == name and (symbol is None or c.category == symbol)]
 
 
+def _check_total(rows: Sequence[data.Check], symbol: str | None = None) -> int:
+    """The mart's figure for a tile: the check's total (check_items), or the one row of the chosen
+    symbol (categories are unique within a check); zero without rows."""
+    if not rows:
+        return 0
+    return rows[0].items if symbol is not None else rows[0].check_items
+
+
 def _per_symbol_table(rows: Sequence[data.Check], amount: str) -> None:
     _table(
         [
@@ -520,16 +533,16 @@ def data_health(ctx: Context) -> None:
     open_by_age = _checks_of(checks, "open_lots_by_age")
     columns = st.columns(4)
     with columns[0]:
-        _metric("Unmatched sells", fmt.count(sum(c.items for c in unmatched)),
+        _metric("Unmatched sells", fmt.count(_check_total(unmatched, ctx.symbol)),
                 "Sells that inventory could not (fully) cover.")
     with columns[1]:
-        _metric("Sells from old lots", fmt.count(sum(c.items for c in old_lots)),
+        _metric("Sells from old lots", fmt.count(_check_total(old_lots, ctx.symbol)),
                 "Sells drawing on lots older than the `old_lot_gap_hours` variable.")
     with columns[2]:
-        _metric("Quarantined rows", fmt.count(sum(c.items for c in quarantined)),
+        _metric("Quarantined rows", fmt.count(_check_total(quarantined)),
                 "Raw rows that cannot be trusted, kept aside with a reason.")
     with columns[3]:
-        _metric("Open lots", fmt.count(sum(c.items for c in open_by_age)))
+        _metric("Open lots", fmt.count(_check_total(open_by_age)))
 
     st.subheader("Unmatched sells")
     if unmatched:
