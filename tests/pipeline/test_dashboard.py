@@ -266,6 +266,16 @@ def test_figures_are_the_marts_not_python_sums(dash: Warehouse) -> None:
     for check in {c.check_name for c in checks}:
         rows = [c for c in checks if c.check_name == check]
         assert {c.check_items for c in rows} == {sum(c.items for c in rows)}
+    # Row counts of the detail tables are counted in SQL before the limit, not len() of the shown rows.
+    assert status.as_of is not None
+    unmatched = data.unmatched_sells(where, status.as_of, limit=1)
+    total = next((c.check_items for c in checks if c.check_name == "unmatched_sells"), 0)
+    assert (unmatched[0].rows_matching if unmatched else 0) == total
+    ((busiest, matching),) = dash.query(
+        "select symbol, count(*) from {marts}.fct_fills group by symbol order by count(*) desc, symbol limit 1"
+    )
+    shown = data.fills(where, busiest, everything, limit=2)
+    assert matching > 2 and len(shown) == 2 and {f.rows_matching for f in shown} == {matching}
 
 
 # --------------------------------------------------------------------------- missing or empty warehouse

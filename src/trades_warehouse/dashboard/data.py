@@ -499,6 +499,7 @@ class Fill:
     is_open: bool | None
     trigger_name: str | None
     source: str | None
+    rows_matching: int  # the rows of the period, counted in SQL before the limit
 
 
 def fills(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -> tuple[Fill, ...]:
@@ -508,8 +509,8 @@ def fills(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -
             conn,
             sql.SQL(
                 "select order_id, order_time, side, size, price, fees_usd, notional_usd, matched_size,"
-                " unmatched_size, realized_pnl_usd, lots_drawn, remaining_size, is_open, trigger_name, source"
-                " from {} where symbol = %s and order_time >= %s and order_time < %s"
+                " unmatched_size, realized_pnl_usd, lots_drawn, remaining_size, is_open, trigger_name, source,"
+                " count(*) over () from {} where symbol = %s and order_time >= %s and order_time < %s"
                 " order by order_time desc, order_id limit %s"
             ).format(_m(target, "fct_fills")),
             (symbol, period.start_at, period.end_before, limit),
@@ -524,7 +525,7 @@ def fills(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -
             (None if r[10] is None else _int(r[10])) if is_sell else None,
             None if is_sell else _opt_dec(r[11]),
             None if is_sell or r[12] is None else bool(r[12]),
-            _opt_str(r[13]), _opt_str(r[14]),
+            _opt_str(r[13]), _opt_str(r[14]), _int(r[15]),
         )
         for r, is_sell in zip(rows, sell, strict=True)
     )
@@ -543,6 +544,7 @@ class Allocation:
     net_proceeds_usd: Decimal
     pnl_usd: Decimal | None
     holding_time: timedelta | None
+    rows_matching: int  # the allocations of the period, counted in SQL before the limit
 
 
 def allocations(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -> tuple[Allocation, ...]:
@@ -552,7 +554,7 @@ def allocations(target: Target, symbol: str, period: Period, limit: int = ROW_LI
             conn,
             sql.SQL(
                 "select sell_order_id, buy_order_id, sell_time, buy_time, allocated_size, buy_price, sell_price,"
-                " cost_basis_usd, net_proceeds_usd, pnl_usd, holding_time"
+                " cost_basis_usd, net_proceeds_usd, pnl_usd, holding_time, count(*) over ()"
                 " from {} where symbol = %s and sell_time >= %s and sell_time < %s"
                 " order by sell_time desc, sell_order_id, buy_time nulls last, buy_order_id limit %s"
             ).format(_m(target, "fct_fifo_allocations")),
@@ -561,7 +563,7 @@ def allocations(target: Target, symbol: str, period: Period, limit: int = ROW_LI
     return tuple(
         Allocation(
             str(r[0]), _opt_str(r[1]), r[2], r[3], _dec(r[4]), _opt_dec(r[5]), _dec(r[6]), _opt_dec(r[7]),
-            _dec(r[8]), _opt_dec(r[9]), r[10],
+            _dec(r[8]), _opt_dec(r[9]), r[10], _int(r[11]),
         )
         for r in rows
     )
@@ -728,6 +730,7 @@ class UnmatchedSell:
     unmatched_size: Decimal
     price: Decimal
     source: str | None
+    rows_matching: int  # the unmatched sells, counted in SQL before the limit
 
 
 def unmatched_sells(
@@ -738,14 +741,15 @@ def unmatched_sells(
         rows = _rows(
             conn,
             sql.SQL(
-                "select order_id, symbol, order_time, size, unmatched_size, price, source from {}"
+                "select order_id, symbol, order_time, size, unmatched_size, price, source, count(*) over () from {}"
                 " where side = 'sell' and unmatched_size > 0 and order_time <= %s"
                 " and (%s::text is null or symbol = %s) order by order_time desc, order_id limit %s"
             ).format(_m(target, "fct_fills")),
             (as_of, symbol, symbol, limit),
         )
     return tuple(
-        UnmatchedSell(str(r[0]), str(r[1]), r[2], _dec(r[3]), _dec(r[4]), _dec(r[5]), _opt_str(r[6])) for r in rows
+        UnmatchedSell(str(r[0]), str(r[1]), r[2], _dec(r[3]), _dec(r[4]), _dec(r[5]), _opt_str(r[6]), _int(r[7]))
+        for r in rows
     )
 
 
@@ -831,6 +835,7 @@ class LegacySell:
     legacy_parent_time: datetime | None
     oldest_fifo_lot_time: datetime | None
     legacy_parent_exhausted: bool
+    rows_matching: int  # the disagreeing sells, counted in SQL before the limit
 
 
 def legacy_sells(
@@ -842,8 +847,8 @@ def legacy_sells(
             conn,
             sql.SQL(
                 "select sell_order_id, symbol, sell_time, legacy_result_usd, fifo_pnl_usd, difference_usd,"
-                " legacy_parent_id, legacy_parent_time, oldest_fifo_lot_time, coalesce(legacy_parent_exhausted, false)"
-                " from {} where has_discrepancy and (%s::text is null or symbol = %s)"
+                " legacy_parent_id, legacy_parent_time, oldest_fifo_lot_time, coalesce(legacy_parent_exhausted, false),"
+                " count(*) over () from {} where has_discrepancy and (%s::text is null or symbol = %s)"
                 " and (not %s or legacy_parent_exhausted)"
                 " order by abs_difference_usd desc nulls last, sell_order_id limit %s"
             ).format(_m(target, "legacy_pnl_discrepancy")),
@@ -852,7 +857,7 @@ def legacy_sells(
     return tuple(
         LegacySell(
             str(r[0]), _opt_str(r[1]), r[2], _opt_dec(r[3]), _opt_dec(r[4]), _opt_dec(r[5]), _opt_str(r[6]), r[7],
-            r[8], bool(r[9]),
+            r[8], bool(r[9]), _int(r[10]),
         )
         for r in rows
     )

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import psycopg
@@ -216,8 +216,15 @@ def _metric(label: str, value: str, help_text: str | None = None) -> None:
     st.metric(label, value, help=help_text)
 
 
-def _period_rows_label(count: int) -> str:
-    return f"{count:,} rows" + (f" (the newest {data.ROW_LIMIT:,})" if count >= data.ROW_LIMIT else "")
+class _Matched(Protocol):
+    @property
+    def rows_matching(self) -> int: ...
+
+
+def _period_rows_label(rows: Sequence[_Matched]) -> str:
+    """How many rows matched (counted in SQL, before the limit), and how many are shown when fewer."""
+    matching = rows[0].rows_matching if rows else 0
+    return f"{matching:,} rows" + (f" (the newest {len(rows):,})" if matching > len(rows) else "")
 
 
 # --------------------------------------------------------------------------- overview
@@ -349,7 +356,7 @@ def symbols(ctx: Context) -> None:
     fills_tab, allocations_tab, lots_tab = st.tabs(["Fills", "FIFO allocations", "Open lots"])
     with fills_tab:
         rows = _fills(ctx.target, ctx.symbol, ctx.period)
-        st.caption(f"Fills of the period, newest first: {_period_rows_label(len(rows))}.")
+        st.caption(f"Fills of the period, newest first: {_period_rows_label(rows)}.")
         _table(
             [
                 {
@@ -376,7 +383,7 @@ def symbols(ctx: Context) -> None:
         pieces = _allocations(ctx.target, ctx.symbol, ctx.period)
         st.caption(
             "Which buy lots each sell of the period drew on, in FIFO order; a sell without a lot is the part "
-            f"no inventory covered: {_period_rows_label(len(pieces))}."
+            f"no inventory covered: {_period_rows_label(pieces)}."
         )
         _table(
             [
@@ -549,7 +556,7 @@ def data_health(ctx: Context) -> None:
         _per_symbol_table(unmatched, "Unmatched proceeds (USD)")
         assert ctx.status.as_of is not None
         detail = _unmatched(ctx.target, ctx.status.as_of, ctx.symbol)
-        st.caption(f"The sells: {_period_rows_label(len(detail))}.")
+        st.caption(f"The sells: {_period_rows_label(detail)}.")
         _table(
             [
                 {"Time (UTC)": fmt.timestamp(s.order_time), "Symbol": s.symbol, "Size": fmt.quantity(s.size),
@@ -615,7 +622,7 @@ def data_health(ctx: Context) -> None:
     )
     only_exhausted = st.toggle("Only sells priced against a used-up lot", value=False, key="only_exhausted")
     sells = _legacy_sells(ctx.target, ctx.symbol, only_exhausted)
-    st.caption(f"The sells, largest difference first: {_period_rows_label(len(sells))}.")
+    st.caption(f"The sells, largest difference first: {_period_rows_label(sells)}.")
     _table(
         [
             {"Sell time (UTC)": fmt.timestamp(s.sell_time), "Symbol": s.symbol or "",

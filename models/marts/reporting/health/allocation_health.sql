@@ -101,7 +101,7 @@ final as (
         checks.items,
         checks.size,
         checks.amount_usd,
-        cast(sum(checks.items) over (partition by checks.check_name) as bigint) as check_items,
+        (sum(checks.items) over (partition by checks.check_name))::bigint as check_items,
         sum(checks.amount_usd) over (partition by checks.check_name) as check_amount_usd,
         moment.as_of_at as as_of
     from checks
