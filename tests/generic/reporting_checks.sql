@@ -54,3 +54,27 @@ from this_total
 cross join other_total
 where abs(this_total.total - other_total.total) > {{ var('fifo_dust') }}
 {% endtest %}
+
+{#-
+    A check's total repeated on its rows: within each group of `group_by`,
+    `column_name` holds one value, and it equals the sum of `summed_column`
+    over the group's rows (null only when every summed value is null).
+-#}
+{% test is_group_total(model, column_name, summed_column, group_by) %}
+with groups as (
+    select
+        {{ group_by }} as group_key,
+        count(distinct {{ column_name }}) as distinct_totals,
+        count({{ column_name }}) as totals,
+        count(*) as group_rows,
+        max({{ column_name }}) as total,
+        sum({{ summed_column }}) as summed
+    from {{ model }}
+    group by {{ group_by }}
+)
+
+select * from groups
+where distinct_totals > 1
+    or (totals > 0 and totals < group_rows)
+    or total is distinct from summed
+{% endtest %}

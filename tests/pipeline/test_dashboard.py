@@ -239,6 +239,45 @@ def test_health_reads_equal_the_marts(dash: Warehouse) -> None:
     assert fresh.last_run_freshness == "pass" and fresh.latest_fill_at is not None
 
 
+def test_figures_are_the_marts_not_python_sums(dash: Warehouse) -> None:
+    """Ratios and totals the pages show come from the marts (or the marts' formulas in SQL), issue 12."""
+    where = target_of(dash)
+    status = data.warehouse_status(where)
+    everything = data.custom_period(status, date(2000, 1, 1), date(2100, 1, 1))
+    custom = data.headline(where, everything)
+    fixed = data.headline(where, data.fixed_period(status, "all"))
+    assert fixed.win_rate is not None and fixed.profit_factor is not None
+    assert (custom.win_rate, custom.profit_factor) == (fixed.win_rate, fixed.profit_factor)
+    symbol = status.symbols[0]
+    custom_symbol = data.headline(where, everything, symbol)
+    assert custom_symbol.win_rate == data.headline(where, data.fixed_period(status, "all"), symbol).win_rate
+    board = {r.symbol: r for r in data.leaderboard(where, data.fixed_period(status, "all"))}
+    assert all(r.win_rate == board[r.symbol].win_rate for r in data.leaderboard(where, everything))
+    rates = dict(dash.query("select source, win_rate from {marts}.source_performance"))
+    sources = data.sources(where)
+    assert sources and {s.source: s.win_rate for s in sources} == rates
+    for name in status.symbols:
+        lots = data.open_lots(where, name)
+        position = data.open_position(where, name)
+        assert (position.lots, position.cost_basis_usd) == (
+            len(lots), sum((lot.open_cost_basis_usd for lot in lots), Decimal(0))
+        )
+    checks = data.health_checks(where)
+    for check in {c.check_name for c in checks}:
+        rows = [c for c in checks if c.check_name == check]
+        assert {c.check_items for c in rows} == {sum(c.items for c in rows)}
+    # Row counts of the detail tables are counted in SQL before the limit, not len() of the shown rows.
+    assert status.as_of is not None
+    unmatched = data.unmatched_sells(where, status.as_of, limit=1)
+    total = next((c.check_items for c in checks if c.check_name == "unmatched_sells"), 0)
+    assert (unmatched[0].rows_matching if unmatched else 0) == total
+    ((busiest, matching),) = dash.query(
+        "select symbol, count(*) from {marts}.fct_fills group by symbol order by count(*) desc, symbol limit 1"
+    )
+    shown = data.fills(where, busiest, everything, limit=2)
+    assert matching > 2 and len(shown) == 2 and {f.rows_matching for f in shown} == {matching}
+
+
 # --------------------------------------------------------------------------- missing or empty warehouse
 
 

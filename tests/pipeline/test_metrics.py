@@ -217,6 +217,7 @@ def test_marts_round_ratios_and_mean_money(demo: Warehouse) -> None:
         "symbol_performance": dict.fromkeys(("win_rate", "profit_factor"), RATIO_DECIMALS),
         "symbol_leaderboard": dict.fromkeys(("win_rate", "profit_factor"), RATIO_DECIMALS),
         "trigger_performance": {"win_rate": RATIO_DECIMALS},
+        "source_performance": {"win_rate": RATIO_DECIMALS},
         "legacy_pnl_discrepancy": {"legacy_to_fifo_ratio": RATIO_DECIMALS},
     }
     for mart, columns in rounded.items():

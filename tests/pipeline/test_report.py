@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -77,8 +77,8 @@ def sample_data(hostile: str = HOSTILE) -> ReportData:
         daily=daily,
         equity=tuple(equity),
         metrics=metrics,
-        best_symbols=(SymbolResult(hostile, 5, 3, Decimal("50.5")), SymbolResult("BTC-USD", 4, 3, Decimal("10"))),
-        worst_symbols=(SymbolResult("AVAX-USD", 5, 1, Decimal("-20")),),
+        best_symbols=(SymbolResult(hostile, 5, 3, Decimal("50.5"), 0.6), SymbolResult("BTC-USD", 4, 3, Decimal("10"), 0.75)),
+        worst_symbols=(SymbolResult("AVAX-USD", 5, 1, Decimal("-20"), 0.2),),
         triggers=(
             TriggerResult("entry", hostile, True, 10, 5, 4, 1, Decimal("12.5")),
             TriggerResult("exit", "stop_loss", False, 3, 0, 3, 0, Decimal("-9")),
@@ -92,6 +92,10 @@ def sample_data(hostile: str = HOSTILE) -> ReportData:
             old_lot_by_symbol=(CountAmount("AVAX-USD", 4, Decimal("120"), Decimal("4")),),
             open_lots_by_age=(CountAmount("0-1d", 2, Decimal("25")),),
             quarantine_by_reason=(CountAmount(hostile, 3),),
+            unmatched_sells=1,
+            unmatched_proceeds_usd=Decimal("9.1"),
+            old_lot_sells=4,
+            quarantined_rows=3,
         ),
         legacy=(
             LegacyDiscrepancy(
@@ -388,3 +392,42 @@ def test_report_and_verify_on_an_empty_source(make_warehouse: Callable[[str], Wa
     text = (tmp_path / "daily_report_2025-12-03.txt").read_text()
     assert "Trades (sells):  0 (0 wins, 0 losses)" in text and "Win rate:        -" in text
     assert commands.verify_command(warehouse.connection, schema, "2025-12-03", 30) == 0
+
+
+def test_report_shows_the_marts_totals_not_sums_of_rows() -> None:
+    """Health totals and symbol win rates are the marts' figures, shown as given (issue 12)."""
+    sample = sample_data()
+    health = dataclasses.replace(
+        sample.health, unmatched_sells=7, unmatched_proceeds_usd=Decimal("70.25"), old_lot_sells=11, quarantined_rows=13
+    )
+    best = (dataclasses.replace(sample.best_symbols[0], win_rate=0.123456),)
+    html, text = report.render(dataclasses.replace(sample, health=health, best_symbols=best))
+    assert "Unmatched sells:  7 (proceeds 70.25 USD)" in text
+    assert "Old-lot sells:    11" in text and "Quarantined rows: 13" in text
+    assert "12.3%" in text and "12.3%" in html
+
+
+@needs_reporting_marts
+def test_report_reads_the_marts_totals_and_win_rates(demo_warehouse: Warehouse) -> None:
+    w = demo_warehouse
+    day = report.latest_fill_date(w.connection, w.marts)
+    assert day is not None
+    health = report.fetch_report_data(w.connection, w.marts, w.staging, day, 30).health
+    totals = {}
+    for name, items, amount, summed_items, summed_amount in w.query(
+        "select check_name, max(check_items), max(check_amount_usd), sum(items), sum(amount_usd)"
+        " from {marts}.allocation_health group by check_name"
+    ):
+        # The mart's total is its rows' sum, the same on every row of the check.
+        assert (items, amount) == (summed_items, summed_amount), name
+        totals[name] = (items, amount or Decimal(0))
+    none = (0, Decimal(0))
+    assert health.quarantined_rows == totals["quarantined_rows"][0] > 0
+    assert (health.unmatched_sells, health.unmatched_proceeds_usd) == totals.get("unmatched_sells", none)
+    assert health.old_lot_sells == totals.get("old_lot_sells", none)[0]
+    # Top and bottom symbols carry the marts' win rate: wins over trades, to 6 decimals.
+    data = report.fetch_report_data(w.connection, w.marts, w.staging, day, 90)
+    symbols = data.best_symbols + data.worst_symbols
+    assert symbols
+    for s in symbols:
+        assert s.win_rate == float((Decimal(s.wins) / Decimal(s.trades)).quantize(Decimal("0.000001"), ROUND_HALF_UP))

@@ -26,7 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from trades_warehouse import database
+from trades_warehouse import database, ratios
 from trades_warehouse.database import ConnectionSettings
 from trades_warehouse.values import as_int as _int
 from trades_warehouse.values import dec as _dec
@@ -308,27 +308,28 @@ def headline(target: Target, period: Period, symbol: str | None = None) -> Headl
                 symbol, period, _dec(r[0]), _dec(r[1]), _int(r[2]), _int(r[3]), _int(r[4]),
                 _opt_dec(r[5]), _opt_dec(r[6]), None, None, None, None,
             )
-        # A custom range: sums of the daily marts over its days.
+        # A custom range: sums of the daily marts over its days, and the ratios with the marts' own
+        # formulas (the win_rate and profit_factor macros, rounded as the marts round them).
         if symbol is None:
             query = sql.SQL(
                 "select sum(realized_pnl_usd), sum(fees_usd), sum(trades), sum(wins), sum(losses),"
-                " sum(gross_profit_usd), sum(gross_loss_usd)"
-                " from {} where date_day between %s and %s"
-            ).format(_m(target, "daily_pnl"))
+                " {win_rate}, {profit_factor} from {daily} where date_day between %s and %s"
+            ).format(
+                win_rate=ratios.win_rate("sum(wins)", "sum(trades)"),
+                profit_factor=ratios.profit_factor("sum(gross_profit_usd)", "sum(gross_loss_usd)"),
+                daily=_m(target, "daily_pnl"),
+            )
             params: tuple[object, ...] = (period.start_date, period.end_date)
         else:
             query = sql.SQL(
-                "select sum(realized_pnl_usd), sum(fees_usd), sum(trades), sum(wins), sum(losses), null, null"
-                " from {} where date_day between %s and %s and symbol = %s"
-            ).format(_m(target, "daily_symbol_pnl"))
+                "select sum(realized_pnl_usd), sum(fees_usd), sum(trades), sum(wins), sum(losses), {win_rate}, null"
+                " from {daily} where date_day between %s and %s and symbol = %s"
+            ).format(win_rate=ratios.win_rate("sum(wins)", "sum(trades)"), daily=_m(target, "daily_symbol_pnl"))
             params = (period.start_date, period.end_date, symbol)
         r = _rows(conn, query, params)[0]
-    trades, wins = _int(r[2]), _int(r[3])
-    gross_loss = _opt_dec(r[6])
-    profit_factor = _dec(r[5]) / -gross_loss if gross_loss is not None and gross_loss < 0 else None
     return Headline(
-        symbol, period, _dec(r[0]), _dec(r[1]), trades, wins, _int(r[4]),
-        Decimal(wins) / Decimal(trades) if trades else None, profit_factor, None, None, None, None,
+        symbol, period, _dec(r[0]), _dec(r[1]), _int(r[2]), _int(r[3]), _int(r[4]),
+        _opt_dec(r[5]), _opt_dec(r[6]), None, None, None, None,
     )
 
 
@@ -448,13 +449,16 @@ def leaderboard(target: Target, period: Period) -> tuple[LeaderRow, ...]:
             rows = _rows(
                 conn,
                 sql.SQL(
-                    "select d.symbol, sum(d.trades), sum(d.wins),"
-                    " sum(d.wins)::numeric / nullif(sum(d.trades), 0), null::numeric,"
+                    "select d.symbol, sum(d.trades), sum(d.wins), {win_rate}, null::numeric,"
                     " sum(d.realized_pnl_usd), sum(d.fees_usd), max(p.open_lots), max(p.open_size),"
                     " max(p.open_cost_basis_usd)"
-                    " from {} d join {} p on p.symbol = d.symbol and p.window_name = 'all'"
+                    " from {daily} d join {performance} p on p.symbol = d.symbol and p.window_name = 'all'"
                     " where d.date_day between %s and %s group by d.symbol"
-                ).format(_m(target, "daily_symbol_pnl"), performance),
+                ).format(
+                    win_rate=ratios.win_rate("sum(d.wins)", "sum(d.trades)"),
+                    daily=_m(target, "daily_symbol_pnl"),
+                    performance=performance,
+                ),
                 (period.start_date, period.end_date),
             )
         sparks = _rows(
@@ -495,6 +499,7 @@ class Fill:
     is_open: bool | None
     trigger_name: str | None
     source: str | None
+    rows_matching: int  # the rows of the period, counted in SQL before the limit
 
 
 def fills(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -> tuple[Fill, ...]:
@@ -504,8 +509,8 @@ def fills(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -
             conn,
             sql.SQL(
                 "select order_id, order_time, side, size, price, fees_usd, notional_usd, matched_size,"
-                " unmatched_size, realized_pnl_usd, lots_drawn, remaining_size, is_open, trigger_name, source"
-                " from {} where symbol = %s and order_time >= %s and order_time < %s"
+                " unmatched_size, realized_pnl_usd, lots_drawn, remaining_size, is_open, trigger_name, source,"
+                " count(*) over () from {} where symbol = %s and order_time >= %s and order_time < %s"
                 " order by order_time desc, order_id limit %s"
             ).format(_m(target, "fct_fills")),
             (symbol, period.start_at, period.end_before, limit),
@@ -520,7 +525,7 @@ def fills(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -
             (None if r[10] is None else _int(r[10])) if is_sell else None,
             None if is_sell else _opt_dec(r[11]),
             None if is_sell or r[12] is None else bool(r[12]),
-            _opt_str(r[13]), _opt_str(r[14]),
+            _opt_str(r[13]), _opt_str(r[14]), _int(r[15]),
         )
         for r, is_sell in zip(rows, sell, strict=True)
     )
@@ -539,6 +544,7 @@ class Allocation:
     net_proceeds_usd: Decimal
     pnl_usd: Decimal | None
     holding_time: timedelta | None
+    rows_matching: int  # the allocations of the period, counted in SQL before the limit
 
 
 def allocations(target: Target, symbol: str, period: Period, limit: int = ROW_LIMIT) -> tuple[Allocation, ...]:
@@ -548,7 +554,7 @@ def allocations(target: Target, symbol: str, period: Period, limit: int = ROW_LI
             conn,
             sql.SQL(
                 "select sell_order_id, buy_order_id, sell_time, buy_time, allocated_size, buy_price, sell_price,"
-                " cost_basis_usd, net_proceeds_usd, pnl_usd, holding_time"
+                " cost_basis_usd, net_proceeds_usd, pnl_usd, holding_time, count(*) over ()"
                 " from {} where symbol = %s and sell_time >= %s and sell_time < %s"
                 " order by sell_time desc, sell_order_id, buy_time nulls last, buy_order_id limit %s"
             ).format(_m(target, "fct_fifo_allocations")),
@@ -557,7 +563,7 @@ def allocations(target: Target, symbol: str, period: Period, limit: int = ROW_LI
     return tuple(
         Allocation(
             str(r[0]), _opt_str(r[1]), r[2], r[3], _dec(r[4]), _opt_dec(r[5]), _dec(r[6]), _opt_dec(r[7]),
-            _dec(r[8]), _opt_dec(r[9]), r[10],
+            _dec(r[8]), _opt_dec(r[9]), r[10], _int(r[11]),
         )
         for r in rows
     )
@@ -591,6 +597,27 @@ def open_lots(target: Target, symbol: str) -> tuple[OpenLot, ...]:
         OpenLot(str(r[0]), r[1], _dec(r[2]), _dec(r[3]), _dec(r[4]), _dec(r[5]), r[6], _opt_str(r[7]), _opt_str(r[8]))
         for r in rows
     )
+
+
+@dataclass(frozen=True)
+class OpenPosition:
+    """A symbol's open lots at as_of, counted and valued by symbol_performance."""
+
+    lots: int
+    cost_basis_usd: Decimal
+
+
+def open_position(target: Target, symbol: str) -> OpenPosition:
+    with _reading(target) as conn:
+        rows = _rows(
+            conn,
+            sql.SQL(
+                "select open_lots, open_cost_basis_usd from {} where window_name = 'all' and symbol = %s"
+            ).format(_m(target, "symbol_performance")),
+            (symbol,),
+        )
+    r = rows[0] if rows else (None, None)
+    return OpenPosition(_int(r[0]), _dec(r[1]))
 
 
 # --------------------------------------------------------------------------- triggers and sources
@@ -642,10 +669,7 @@ class SourceRow:
     sold_usd: Decimal
     fees_usd: Decimal
     realized_pnl_usd: Decimal
-
-    @property
-    def win_rate(self) -> Decimal | None:
-        return Decimal(self.wins) / Decimal(self.trades) if self.trades else None
+    win_rate: Decimal | None  # source_performance's
 
 
 def sources(target: Target) -> tuple[SourceRow, ...]:
@@ -653,14 +677,14 @@ def sources(target: Target) -> tuple[SourceRow, ...]:
         rows = _rows(
             conn,
             sql.SQL(
-                "select source, buys, sells, trades, wins, losses, bought_usd, sold_usd, fees_usd, realized_pnl_usd"
-                " from {} order by realized_pnl_usd desc, source"
+                "select source, buys, sells, trades, wins, losses, bought_usd, sold_usd, fees_usd, realized_pnl_usd,"
+                " win_rate from {} order by realized_pnl_usd desc, source"
             ).format(_m(target, "source_performance")),
         )
     return tuple(
         SourceRow(
             str(r[0]), _int(r[1]), _int(r[2]), _int(r[3]), _int(r[4]), _int(r[5]), _dec(r[6]), _dec(r[7]),
-            _dec(r[8]), _dec(r[9]),
+            _dec(r[8]), _dec(r[9]), _opt_dec(r[10]),
         )
         for r in rows
     )
@@ -678,6 +702,8 @@ class Check:
     items: int
     size: Decimal | None
     amount_usd: Decimal | None
+    check_items: int  # the check's total over all its rows, as the mart computes it
+    check_amount_usd: Decimal | None
 
 
 def health_checks(target: Target) -> tuple[Check, ...]:
@@ -685,10 +711,14 @@ def health_checks(target: Target) -> tuple[Check, ...]:
         rows = _rows(
             conn,
             sql.SQL(
-                "select check_name, category, items, size, amount_usd from {} order by check_name, category"
+                "select check_name, category, items, size, amount_usd, check_items, check_amount_usd"
+                " from {} order by check_name, category"
             ).format(_m(target, "allocation_health")),
         )
-    return tuple(Check(str(r[0]), _opt_str(r[1]), _int(r[2]), _opt_dec(r[3]), _opt_dec(r[4])) for r in rows)
+    return tuple(
+        Check(str(r[0]), _opt_str(r[1]), _int(r[2]), _opt_dec(r[3]), _opt_dec(r[4]), _int(r[5]), _opt_dec(r[6]))
+        for r in rows
+    )
 
 
 @dataclass(frozen=True)
@@ -700,6 +730,7 @@ class UnmatchedSell:
     unmatched_size: Decimal
     price: Decimal
     source: str | None
+    rows_matching: int  # the unmatched sells, counted in SQL before the limit
 
 
 def unmatched_sells(
@@ -710,14 +741,15 @@ def unmatched_sells(
         rows = _rows(
             conn,
             sql.SQL(
-                "select order_id, symbol, order_time, size, unmatched_size, price, source from {}"
+                "select order_id, symbol, order_time, size, unmatched_size, price, source, count(*) over () from {}"
                 " where side = 'sell' and unmatched_size > 0 and order_time <= %s"
                 " and (%s::text is null or symbol = %s) order by order_time desc, order_id limit %s"
             ).format(_m(target, "fct_fills")),
             (as_of, symbol, symbol, limit),
         )
     return tuple(
-        UnmatchedSell(str(r[0]), str(r[1]), r[2], _dec(r[3]), _dec(r[4]), _dec(r[5]), _opt_str(r[6])) for r in rows
+        UnmatchedSell(str(r[0]), str(r[1]), r[2], _dec(r[3]), _dec(r[4]), _dec(r[5]), _opt_str(r[6]), _int(r[7]))
+        for r in rows
     )
 
 
@@ -803,6 +835,7 @@ class LegacySell:
     legacy_parent_time: datetime | None
     oldest_fifo_lot_time: datetime | None
     legacy_parent_exhausted: bool
+    rows_matching: int  # the disagreeing sells, counted in SQL before the limit
 
 
 def legacy_sells(
@@ -814,8 +847,8 @@ def legacy_sells(
             conn,
             sql.SQL(
                 "select sell_order_id, symbol, sell_time, legacy_result_usd, fifo_pnl_usd, difference_usd,"
-                " legacy_parent_id, legacy_parent_time, oldest_fifo_lot_time, coalesce(legacy_parent_exhausted, false)"
-                " from {} where has_discrepancy and (%s::text is null or symbol = %s)"
+                " legacy_parent_id, legacy_parent_time, oldest_fifo_lot_time, coalesce(legacy_parent_exhausted, false),"
+                " count(*) over () from {} where has_discrepancy and (%s::text is null or symbol = %s)"
                 " and (not %s or legacy_parent_exhausted)"
                 " order by abs_difference_usd desc nulls last, sell_order_id limit %s"
             ).format(_m(target, "legacy_pnl_discrepancy")),
@@ -824,7 +857,7 @@ def legacy_sells(
     return tuple(
         LegacySell(
             str(r[0]), _opt_str(r[1]), r[2], _opt_dec(r[3]), _opt_dec(r[4]), _opt_dec(r[5]), _opt_str(r[6]), r[7],
-            r[8], bool(r[9]),
+            r[8], bool(r[9]), _int(r[10]),
         )
         for r in rows
     )

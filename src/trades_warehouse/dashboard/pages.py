@@ -13,8 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import psycopg
@@ -83,6 +82,11 @@ def _allocations(where: data.Target, symbol: str, period: data.Period) -> tuple[
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _open_lots(where: data.Target, symbol: str) -> tuple[data.OpenLot, ...]:
     return data.open_lots(where, symbol)
+
+
+@st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
+def _open_position(where: data.Target, symbol: str) -> data.OpenPosition:
+    return data.open_position(where, symbol)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
@@ -212,8 +216,15 @@ def _metric(label: str, value: str, help_text: str | None = None) -> None:
     st.metric(label, value, help=help_text)
 
 
-def _period_rows_label(count: int) -> str:
-    return f"{count:,} rows" + (f" (the newest {data.ROW_LIMIT:,})" if count >= data.ROW_LIMIT else "")
+class _Matched(Protocol):
+    @property
+    def rows_matching(self) -> int: ...
+
+
+def _period_rows_label(rows: Sequence[_Matched]) -> str:
+    """How many rows matched (counted in SQL, before the limit), and how many are shown when fewer."""
+    matching = rows[0].rows_matching if rows else 0
+    return f"{matching:,} rows" + (f" (the newest {len(rows):,})" if matching > len(rows) else "")
 
 
 # --------------------------------------------------------------------------- overview
@@ -320,7 +331,7 @@ def symbols(ctx: Context) -> None:
         return
     st.text(ctx.symbol)
     head = _headline(ctx.target, ctx.period, ctx.symbol)
-    lots = _open_lots(ctx.target, ctx.symbol)
+    position = _open_position(ctx.target, ctx.symbol)
     columns = st.columns(5)
     with columns[0]:
         _metric("Realized P&L (USD)", fmt.usd(head.realized_pnl_usd))
@@ -329,9 +340,9 @@ def symbols(ctx: Context) -> None:
     with columns[2]:
         _metric("Win rate", fmt.percent(head.win_rate))
     with columns[3]:
-        _metric("Open lots", fmt.count(len(lots)))
+        _metric("Open lots", fmt.count(position.lots))
     with columns[4]:
-        _metric("Open cost basis (USD)", fmt.usd(sum((lot.open_cost_basis_usd for lot in lots), Decimal(0)), signed=False))
+        _metric("Open cost basis (USD)", fmt.usd(position.cost_basis_usd, signed=False))
 
     days = _daily(ctx.target, ctx.period, ctx.symbol)
     left, right_column = st.columns(2)
@@ -345,7 +356,7 @@ def symbols(ctx: Context) -> None:
     fills_tab, allocations_tab, lots_tab = st.tabs(["Fills", "FIFO allocations", "Open lots"])
     with fills_tab:
         rows = _fills(ctx.target, ctx.symbol, ctx.period)
-        st.caption(f"Fills of the period, newest first: {_period_rows_label(len(rows))}.")
+        st.caption(f"Fills of the period, newest first: {_period_rows_label(rows)}.")
         _table(
             [
                 {
@@ -372,7 +383,7 @@ def symbols(ctx: Context) -> None:
         pieces = _allocations(ctx.target, ctx.symbol, ctx.period)
         st.caption(
             "Which buy lots each sell of the period drew on, in FIFO order; a sell without a lot is the part "
-            f"no inventory covered: {_period_rows_label(len(pieces))}."
+            f"no inventory covered: {_period_rows_label(pieces)}."
         )
         _table(
             [
@@ -395,6 +406,7 @@ def symbols(ctx: Context) -> None:
              "Cost basis (USD)", "Net proceeds (USD)", "P&L (USD)", "Held"],
         )
     with lots_tab:
+        lots = _open_lots(ctx.target, ctx.symbol)
         st.caption(f"Lots still open at {md_escape(ctx.as_of)}, oldest first, with their age then.")
         _table(
             [
@@ -493,6 +505,14 @@ def _checks_of(checks: Sequence[data.Check], name: str, symbol: str | None = Non
     return [c for c in checks if c.check_name == name and (symbol is None or c.category == symbol)]
 
 
+def _check_total(rows: Sequence[data.Check], symbol: str | None = None) -> int:
+    """The mart's figure for a tile: the check's total (check_items), or the one row of the chosen
+    symbol (categories are unique within a check); zero without rows."""
+    if not rows:
+        return 0
+    return rows[0].items if symbol is not None else rows[0].check_items
+
+
 def _per_symbol_table(rows: Sequence[data.Check], amount: str) -> None:
     _table(
         [
@@ -520,23 +540,23 @@ def data_health(ctx: Context) -> None:
     open_by_age = _checks_of(checks, "open_lots_by_age")
     columns = st.columns(4)
     with columns[0]:
-        _metric("Unmatched sells", fmt.count(sum(c.items for c in unmatched)),
+        _metric("Unmatched sells", fmt.count(_check_total(unmatched, ctx.symbol)),
                 "Sells that inventory could not (fully) cover.")
     with columns[1]:
-        _metric("Sells from old lots", fmt.count(sum(c.items for c in old_lots)),
+        _metric("Sells from old lots", fmt.count(_check_total(old_lots, ctx.symbol)),
                 "Sells drawing on lots older than the `old_lot_gap_hours` variable.")
     with columns[2]:
-        _metric("Quarantined rows", fmt.count(sum(c.items for c in quarantined)),
+        _metric("Quarantined rows", fmt.count(_check_total(quarantined)),
                 "Raw rows that cannot be trusted, kept aside with a reason.")
     with columns[3]:
-        _metric("Open lots", fmt.count(sum(c.items for c in open_by_age)))
+        _metric("Open lots", fmt.count(_check_total(open_by_age)))
 
     st.subheader("Unmatched sells")
     if unmatched:
         _per_symbol_table(unmatched, "Unmatched proceeds (USD)")
         assert ctx.status.as_of is not None
         detail = _unmatched(ctx.target, ctx.status.as_of, ctx.symbol)
-        st.caption(f"The sells: {_period_rows_label(len(detail))}.")
+        st.caption(f"The sells: {_period_rows_label(detail)}.")
         _table(
             [
                 {"Time (UTC)": fmt.timestamp(s.order_time), "Symbol": s.symbol, "Size": fmt.quantity(s.size),
@@ -602,7 +622,7 @@ def data_health(ctx: Context) -> None:
     )
     only_exhausted = st.toggle("Only sells priced against a used-up lot", value=False, key="only_exhausted")
     sells = _legacy_sells(ctx.target, ctx.symbol, only_exhausted)
-    st.caption(f"The sells, largest difference first: {_period_rows_label(len(sells))}.")
+    st.caption(f"The sells, largest difference first: {_period_rows_label(sells)}.")
     _table(
         [
             {"Sell time (UTC)": fmt.timestamp(s.sell_time), "Symbol": s.symbol or "",

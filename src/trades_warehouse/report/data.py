@@ -1,7 +1,7 @@
 """The report's data: plain, frozen dataclasses, filled from the marts by ``report.marts``.
 
-Nothing here reads a database or computes a figure a mart defines; the few
-properties only name what the held rows already say.
+Nothing here reads a database or computes a figure: every count, total and
+ratio is a field filled with what a mart (or SQL over a mart) computed.
 """
 
 from __future__ import annotations
@@ -88,10 +88,7 @@ class SymbolResult:
     trades: int
     wins: int
     realized_pnl_usd: Decimal
-
-    @property
-    def win_rate(self) -> float | None:
-        return self.wins / self.trades if self.trades else None
+    win_rate: float | None  # the marts' win rate over the window's trades; None without trades
 
 
 @dataclass(frozen=True)
@@ -139,28 +136,20 @@ class CountAmount:
 
 @dataclass(frozen=True)
 class AllocationHealth:
-    """allocation_health, check by check; sizes are per symbol (base units do not add up)."""
+    """allocation_health, check by check; sizes are per symbol (base units do not add up).
+
+    The totals are the mart's own per-check totals (check_items,
+    check_amount_usd), zero for a check without rows.
+    """
 
     unmatched_by_symbol: tuple[CountAmount, ...]  # amount: proceeds of the unmatched size
     old_lot_by_symbol: tuple[CountAmount, ...]  # amount: cost basis drawn from old lots
     open_lots_by_age: tuple[CountAmount, ...]  # amount: open cost basis
     quarantine_by_reason: tuple[CountAmount, ...]
-
-    @property
-    def unmatched_sells(self) -> int:
-        return sum(item.count for item in self.unmatched_by_symbol)
-
-    @property
-    def unmatched_proceeds_usd(self) -> Decimal:
-        return sum((item.amount_usd or Decimal(0) for item in self.unmatched_by_symbol), Decimal(0))
-
-    @property
-    def old_lot_sells(self) -> int:
-        return sum(item.count for item in self.old_lot_by_symbol)
-
-    @property
-    def quarantined_rows(self) -> int:
-        return sum(item.count for item in self.quarantine_by_reason)
+    unmatched_sells: int
+    unmatched_proceeds_usd: Decimal
+    old_lot_sells: int
+    quarantined_rows: int
 
 
 @dataclass(frozen=True)

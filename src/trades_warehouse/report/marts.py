@@ -3,7 +3,7 @@
 The report window is the ``lookback_days`` UTC calendar days ending with
 ``report_date`` (inclusive). Every figure is a mart's or a sum of a mart over
 those days taken in SQL: P&L, fees, trades, wins and the win rate from
-``daily_pnl``, per symbol from ``daily_symbol_pnl``, the equity curve from
+``daily_pnl``, per symbol (with the marts' win rate formula) from ``daily_symbol_pnl``, the equity curve from
 ``equity_curve`` with its drawdown measured from the window's opening as
 ``drawdowns`` measures a window. Ratios the marts only define per fixed
 window (Sharpe, Sortino, maximum drawdown) come from ``performance_metrics``
@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import sql
 
+from trades_warehouse import ratios
 from trades_warehouse.database import ConnectionSettings
 from trades_warehouse.report import data
 from trades_warehouse.values import as_int as _int
@@ -308,20 +309,24 @@ def _fetch_equity(
 
 def _fetch_symbols(rows: Rows, m: sql.Identifier, window: tuple[date, date], *, best: bool) -> tuple[data.SymbolResult, ...]:
     """The TOP_SYMBOLS best (P&L above zero, highest first) or worst (below zero, lowest first) symbols
-    of the window, from daily_symbol_pnl summed over its days."""
+    of the window, from daily_symbol_pnl summed over its days, with the marts' win rate over those days."""
     query = sql.SQL(
-        "select symbol, sum(trades), sum(wins), sum(realized_pnl_usd) from {m}.daily_symbol_pnl"
+        "select symbol, sum(trades), sum(wins), sum(realized_pnl_usd), {win_rate} from {m}.daily_symbol_pnl"
         " where date_day between %s and %s group by symbol"
         " having sum(trades) > 0 and sum(realized_pnl_usd) {sign} 0"
         " order by sum(realized_pnl_usd) {direction}, symbol {tie_break} limit {top}"
     ).format(
         m=m,
+        win_rate=ratios.win_rate("sum(wins)", "sum(trades)"),
         sign=sql.SQL(">" if best else "<"),
         direction=sql.SQL("desc" if best else "asc"),
         tie_break=sql.SQL("asc" if best else "desc"),
         top=sql.Literal(TOP_SYMBOLS),
     )
-    return tuple(data.SymbolResult(str(sym), _int(n), _int(w), _dec(pnl)) for sym, n, w, pnl in rows(query, window))
+    return tuple(
+        data.SymbolResult(str(sym), _int(n), _int(w), _dec(pnl), _opt_float(rate))
+        for sym, n, w, pnl, rate in rows(query, window)
+    )
 
 
 def _fetch_open_positions(rows: Rows, m: sql.Identifier) -> tuple[tuple[data.OpenPosition, ...], int, Decimal]:
@@ -363,22 +368,32 @@ AGE_BUCKET_ORDER = {"0-1d": 0, "1-7d": 1, "7-30d": 2, "30d+": 3}
 
 
 def _fetch_health(rows: Rows, m: sql.Identifier) -> data.AllocationHealth:
+    """allocation_health's rows by check, and each check's totals as the mart computes them
+    (check_items, check_amount_usd: the same on every row of a check; zero for a check without rows)."""
     checks: dict[str, list[data.CountAmount]] = {name: [] for name in HEALTH_CHECKS}
-    for check, category, items, size, amount in rows(
+    items_total: dict[str, int] = dict.fromkeys(HEALTH_CHECKS, 0)
+    amount_total: dict[str, Decimal] = dict.fromkeys(HEALTH_CHECKS, Decimal(0))
+    for check, category, items, size, amount, check_items, check_amount in rows(
         sql.SQL(
-            "select check_name, category, items, size, amount_usd from {}.allocation_health"
-            " order by check_name, items desc, category"
+            "select check_name, category, items, size, amount_usd, check_items, check_amount_usd"
+            " from {}.allocation_health order by check_name, items desc, category"
         ).format(m)
     ):
         if check in checks:
             label = "(none)" if category is None else str(category)
             checks[check].append(data.CountAmount(label, _int(items), _opt_dec(amount), _opt_dec(size)))
+            items_total[check] = _int(check_items)
+            amount_total[check] = _dec(check_amount)
     ages = sorted(checks["open_lots_by_age"], key=lambda item: AGE_BUCKET_ORDER.get(item.label, len(AGE_BUCKET_ORDER)))
     return data.AllocationHealth(
         unmatched_by_symbol=tuple(checks["unmatched_sells"]),
         old_lot_by_symbol=tuple(checks["old_lot_sells"]),
         open_lots_by_age=tuple(ages),
         quarantine_by_reason=tuple(checks["quarantined_rows"]),
+        unmatched_sells=items_total["unmatched_sells"],
+        unmatched_proceeds_usd=amount_total["unmatched_sells"],
+        old_lot_sells=items_total["old_lot_sells"],
+        quarantined_rows=items_total["quarantined_rows"],
     )
 
 

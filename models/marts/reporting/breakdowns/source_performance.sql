@@ -1,6 +1,7 @@
 -- Buys, sells and realized P&L by what placed the order (webhook, websocket,
 -- passive_mm...), up to `as_of` (where fct_fills ends). P&L belongs to the
--- sell's source: the sell realizes it.
+-- sell's source: the sell realizes it. The win rate is the project's
+-- (trade_outcome.sql), over the source's closed trades.
 
 with fills as (
     select * from {{ ref('fct_fills') }}
@@ -21,6 +22,7 @@ final as (
         count(outcome) as trades,
         count(*) filter (where outcome = 'win') as wins,
         count(*) filter (where outcome = 'loss') as losses,
+        {{ round_ratio(win_rate("count(*) filter (where outcome = 'win')", 'count(outcome)')) }} as win_rate,
         coalesce(sum(notional_usd) filter (where side = 'buy'), 0) as bought_usd,
         coalesce(sum(notional_usd) filter (where side = 'sell'), 0) as sold_usd,
         sum(fees_usd) as fees_usd,

@@ -3,6 +3,10 @@
 -- sells drawing on lots older than `old_lot_gap_hours` (per symbol), open
 -- lots by age, and quarantined raw rows by reason. Sizes are only summed
 -- within one symbol: base units of different products do not add up.
+-- Each row also carries its check's totals (check_items, check_amount_usd),
+-- the same on every row of the check, so that a tile or the report reads a
+-- check's headline figure without adding rows up; summing items stays right
+-- within a check, summing the check_ columns would count a check many times.
 
 -- The FIFO inputs are already cut at `as_of`.
 with allocations as (
@@ -97,6 +101,8 @@ final as (
         checks.items,
         checks.size,
         checks.amount_usd,
+        (sum(checks.items) over (partition by checks.check_name))::bigint as check_items,
+        sum(checks.amount_usd) over (partition by checks.check_name) as check_amount_usd,
         moment.as_of_at as as_of
     from checks
     cross join moment
