@@ -166,12 +166,12 @@ def test_killed_run_leaves_marts_as_they_were(scheduled: Warehouse) -> None:
     before = scheduled.query("select sell_order_id, buy_order_id, allocated_size from {marts}.fct_fifo_allocations")
     scheduled.load([order("s2", "sell", "2025-12-01T12:00:00Z", 1.0, 12.0)], replace=False)
 
-    # Hold a share lock on a table of the spare shadow copy: dbt, replacing that
-    # table mid-build, waits on it, and the kill lands while it is building
-    # (waiting for a moment of activity instead missed fast builds).
+    # Hold a share lock on a table of the spare shadow copy: dbt, writing to
+    # or replacing that table mid-build, waits on it, and the kill lands while
+    # it is building (waiting for a moment of activity instead missed fast builds).
     spare = sql.Identifier(f"{scheduler.shadow_schema(scheduled.target_schema)}_staging", "base_trading_bot__orders")
     with scheduled.connection.connect() as blocker:
-        blocker.execute(sql.SQL("lock table {} in access share mode").format(spare))
+        blocker.execute(sql.SQL("lock table {} in share mode").format(spare))
         victim = cli(scheduled, "run", wait=False)
         assert isinstance(victim, subprocess.Popen)
         deadline = time.monotonic() + 120

@@ -431,3 +431,19 @@ def test_report_reads_the_marts_totals_and_win_rates(demo_warehouse: Warehouse) 
     assert symbols
     for s in symbols:
         assert s.win_rate == float((Decimal(s.wins) / Decimal(s.trades)).quantize(Decimal("0.000001"), ROUND_HALF_UP))
+
+
+def test_python_ratio_sql_is_the_macros(demo_warehouse: Warehouse) -> None:
+    """ratios.py writes the marts' ratio formulas for ranges no mart fixes: it must render what the
+    dbt macros render, or the dashboard's custom period would score trades another way."""
+    from trades_warehouse import ratios
+
+    pairs = {
+        "win_rate": ("{{ round_ratio(win_rate('w', 't')) }}", ratios.win_rate("w", "t")),
+        "profit_factor": ("{{ round_ratio(profit_factor('gp', 'gl')) }}", ratios.profit_factor("gp", "gl")),
+    }
+    for name, (macro, python) in pairs.items():
+        outcome = demo_warehouse.dbt("compile", "--inline", f"select {macro} as x", "--quiet")
+        assert outcome.success, outcome.exception
+        compiled = outcome.results.results[0].node.compiled_code  # type: ignore[attr-defined]
+        assert " ".join(compiled.split()) == " ".join(f"select {python.as_string(None)} as x".split()), name
