@@ -39,3 +39,12 @@
 {% macro daily_return(realized_pnl, equity_start) -%}
     case when {{ equity_start }} > 0 then {{ realized_pnl }} / {{ equity_start }} end
 {%- endmacro %}
+
+{#-
+    Whether a moment falls in a reporting window (a row of report_windows, or
+    of a relation carrying its window_start_at and window_end_at): both ends
+    included, the end being `as_of`.
+-#}
+{% macro in_window(window, moment) -%}
+    {{ moment }} between {{ window }}.window_start_at and {{ window }}.window_end_at
+{%- endmacro %}

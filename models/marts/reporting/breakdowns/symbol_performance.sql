@@ -57,8 +57,7 @@ trade_stats as (
     inner join curve
         on
             window_symbols.symbol = curve.symbol
-            and window_symbols.window_start_at <= curve.sell_time
-            and window_symbols.window_end_at >= curve.sell_time
+            and {{ in_window('window_symbols', 'curve.sell_time') }}
     group by window_symbols.window_name, window_symbols.symbol
 ),
 
@@ -71,8 +70,7 @@ fee_stats as (
     inner join trades
         on
             window_symbols.symbol = trades.symbol
-            and window_symbols.window_start_at <= trades.order_time
-            and window_symbols.window_end_at >= trades.order_time
+            and {{ in_window('window_symbols', 'trades.order_time') }}
     group by window_symbols.window_name, window_symbols.symbol
 ),
 
@@ -86,8 +84,7 @@ holding_stats as (
     inner join allocations
         on
             window_symbols.symbol = allocations.symbol
-            and window_symbols.window_start_at <= allocations.sell_time
-            and window_symbols.window_end_at >= allocations.sell_time
+            and {{ in_window('window_symbols', 'allocations.sell_time') }}
     where not allocations.is_unmatched
     group by window_symbols.window_name, window_symbols.symbol
 ),

@@ -31,10 +31,7 @@ trade_points as (
         curve.sell_time as point_at,
         curve.equity_usd
     from windows
-    inner join curve
-        on
-            windows.window_start_at <= curve.sell_time
-            and windows.window_end_at >= curve.sell_time
+    inner join curve on {{ in_window('windows', 'curve.sell_time') }}
 ),
 
 points as (

@@ -61,10 +61,7 @@ window_trades as (
         curve.is_win,
         curve.is_loss
     from windows
-    inner join curve
-        on
-            windows.window_start_at <= curve.sell_time
-            and windows.window_end_at >= curve.sell_time
+    inner join curve on {{ in_window('windows', 'curve.sell_time') }}
 ),
 
 trade_stats as (
