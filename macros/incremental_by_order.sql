@@ -54,6 +54,11 @@
 
 {#- Pre-hook: the order ids to recompute, fixed for the whole build. -#}
 {% macro fix_changed_order_ids(source_relation) -%}
+    {%- if execute and this is not none and is_incremental() %}
+    -- One build at a time changes the table (readers are not blocked): two
+    -- builds computing the same changed ids would otherwise both insert them.
+    lock table {{ this }} in exclusive mode;
+    {%- endif %}
     {%- if orders_build_by_change() %}
     create temporary table {{ changed_orders_relation() }} on commit drop as
     with raw_copies as (

@@ -26,7 +26,22 @@
     {{- local_md5(
         model.raw_code ~ '|' ~ fifo_order_by() ~ '|' ~ fifo_order_keys() ~ '|'
         ~ var('allocation_version') ~ '|' ~ var('fifo_dust') ~ '|' ~ var('as_of', '')
+        ~ '|' ~ row_macros_of_symbol_models()
     ) -}}
+{%- endmacro %}
+
+{#-
+    The macros the per-symbol models compute their rows with, as they render:
+    a release that changes one (a daily measure, the trade outcome, the
+    rounding...) changes every model's build fingerprint, so no symbol keeps
+    rows of the old definition. tests/pipeline/test_layering.py fails when a
+    per-symbol model calls a project macro that is neither here nor part of
+    the incremental machinery.
+-#}
+{% macro row_macros_of_symbol_models() -%}
+    {{- daily_measures_of_fills() ~ '|' ~ until_as_of('c') ~ '|' ~ utc_date('c')
+        ~ '|' ~ is_closed_trade('m') ~ '|' ~ trade_outcome('p', 'm')
+        ~ '|' ~ surrogate_key(['a', 'b']) ~ '|' ~ round_ratio('r') -}}
 {%- endmacro %}
 
 {#- The symbols whose rows must be recomputed: fingerprint changed, new, or gone. -#}
@@ -61,6 +76,11 @@
     -- model (tables made before these existed gain them).
     alter table {{ symbol_state_relation() }} add column if not exists recomputed_by text;
     alter table {{ symbol_state_relation() }} add column if not exists last_built_by text;
+    {%- if not flags.FULL_REFRESH and load_relation(this) is not none %}
+    -- One build at a time changes the table (readers are not blocked): two
+    -- builds recomputing the same symbols would otherwise both insert them.
+    lock table {{ this }} in exclusive mode;
+    {%- endif %}
     {%- if flags.FULL_REFRESH or load_relation(this) is none %}
     -- Built from nothing: no symbol's state stands (rolled back with the build if it fails).
     delete from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}'

@@ -11,10 +11,13 @@ final as (
     select
         symbol,
         count(*) as fills,
-        sum(hashtextextended(concat_ws(
-            '|', order_id, side, order_time, size, price, fees_usd, status, source, trigger_name, order_type,
+        -- A row's text keeps each field in its place and tells null from
+        -- empty: concat_ws skipped nulls, so a value moving from pnl_usd to
+        -- realized_profit hashed the same.
+        sum(hashtextextended(row(
+            order_id, side, order_time, size, price, fees_usd, status, source, trigger_name, order_type,
             legacy_parent_id, legacy_pnl_usd, legacy_realized_profit, legacy_cost_basis_usd
-        ), 0)::numeric) as fingerprint
+        )::text, 0)::numeric) as fingerprint
     from fills
     group by symbol
 )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,13 @@ def profiles_dir() -> Path:
     if configured and (Path(configured) / "profiles.yml").exists():
         return Path(configured)
     target = state_dir() / "profiles.yml"
-    shutil.copyfile(project_dir() / "profiles.example.yml", target)
+    wanted = (project_dir() / "profiles.example.yml").read_bytes()
+    if not target.exists() or target.read_bytes() != wanted:
+        # Written aside and renamed: a concurrent dbt (a test worker) never
+        # reads a half-written profile.
+        partial = target.with_name(f".profiles.{os.getpid()}.yml")
+        partial.write_bytes(wanted)
+        os.replace(partial, target)
     return target.parent
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from trades_warehouse import dbt_invoke
+from trades_warehouse.paths import project_dir
 
 LAYERS = {"staging": 0, "intermediate": 1, "marts": 2, "compat": 3}
 
@@ -29,3 +31,28 @@ def test_no_model_reads_a_later_layer(tmp_path: Path) -> None:
             backwards += [f"{node.name} reads {models[p].name}" for p in node.depends_on.nodes
                           if p in models and models[p].name.startswith("stg_")]
     assert backwards == []
+
+
+# What the per-symbol incremental models call besides the macros their rows
+# are computed with: hooks, the strategy's filters and grants.
+INCREMENTAL_MACHINERY = {
+    "analyze_if_table", "ensure_symbol_state", "record_symbol_state", "symbol_incremental_config",
+    "where_symbol_changed", "changed_symbols", "grant_bi_read", "fifo_order_by", "fifo_order_keys",
+}
+
+
+def test_symbol_models_fingerprint_every_macro_they_compute_with(tmp_path: Path) -> None:
+    """A per-symbol incremental model keeps the rows of unchanged symbols: a macro it computes rows with
+    must be in its build fingerprint, or a release changing that macro leaves old rows standing."""
+    text = (project_dir() / "macros" / "incremental_by_symbol.sql").read_text()
+    body = text.split("macro row_macros_of_symbol_models()", 1)[1].split("endmacro", 1)[0]
+    fingerprinted = set(re.findall(r"(\w+)\(", body))
+    manifest = dbt_invoke.parse_manifest(target_path=tmp_path)
+    unfingerprinted = {}
+    for node in manifest.nodes.values():
+        if node.resource_type == "model" and node.config.get("incremental_strategy") == "replace_changed_symbols":
+            called = {m.split(".")[-1] for m in node.depends_on.macros if m.startswith("macro.trades_warehouse.")}
+            missing = called - fingerprinted - INCREMENTAL_MACHINERY
+            if missing:
+                unfingerprinted[node.name] = sorted(missing)
+    assert len(fingerprinted) >= 7 and unfingerprinted == {}

@@ -16,6 +16,10 @@
 with raw_orders as (
     select
         trade_records.*,
+        -- Copies are grouped by the id's text, as the incremental build
+        -- selects and replaces them (ids of a numeric or case-blind type that
+        -- are equal with different texts stay apart everywhere).
+        trade_records.order_id::text as order_key,
         -- What the next incremental build compares (same text, same hash).
         md5(trade_records::text) as raw_row_hash
     from {{ source('trading_bot', 'trade_records') }} as trade_records
@@ -27,9 +31,9 @@ repeated_order_ids as (
     -- Identical copies keep one row; copies that disagree are all
     -- untrustworthy. Only repeated ids are numbered: with the key in place
     -- (the usual case) that is no row at all.
-    select order_id
+    select order_key
     from raw_orders
-    group by order_id
+    group by order_key
     having count(*) > 1
 ),
 
@@ -39,11 +43,11 @@ repeated_copies as (
         row_number() over copies_of_id as copy_number,
         -- postgres has no count(distinct) window; equal min and max hashes
         -- mean every copy is the same row.
-        min(raw_orders.raw_row_hash) over (partition by raw_orders.order_id)
-        <> max(raw_orders.raw_row_hash) over (partition by raw_orders.order_id) as copies_disagree
+        min(raw_orders.raw_row_hash) over (partition by raw_orders.order_key)
+        <> max(raw_orders.raw_row_hash) over (partition by raw_orders.order_key) as copies_disagree
     from raw_orders
-    inner join repeated_order_ids on raw_orders.order_id = repeated_order_ids.order_id
-    window copies_of_id as (partition by raw_orders.order_id order by raw_orders.order_time)
+    inner join repeated_order_ids on raw_orders.order_key = repeated_order_ids.order_key
+    window copies_of_id as (partition by raw_orders.order_key order by raw_orders.order_time)
 ),
 
 single_copies as (
@@ -52,8 +56,8 @@ single_copies as (
         1::bigint as copy_number,
         false as copies_disagree
     from raw_orders
-    left join repeated_order_ids on raw_orders.order_id = repeated_order_ids.order_id
-    where repeated_order_ids.order_id is null
+    left join repeated_order_ids on raw_orders.order_key = repeated_order_ids.order_key
+    where repeated_order_ids.order_key is null
 ),
 
 copies_per_order_id as (
