@@ -114,7 +114,7 @@ sells as (
         size,
         price,
         fees_usd,
-        unmatched_through - unmatched_before as unmatched_size,
+        trim_scale(unmatched_through - unmatched_before) as unmatched_size,
         sold_through - unmatched_through as axis_end
     from fill_axis
     where side = 'sell'
@@ -143,7 +143,10 @@ segments as (
     -- count the buys and sells the segment lies after.
     select
         symbol,
-        axis_position - lag(axis_position, 1, 0) over ends_in_order as segment_size,
+        -- Equal positions can differ in scale, and the scale of a size sets
+        -- the precision of every division after it: trimmed, a piece's size
+        -- and money are the same text and value however the symbol was built.
+        trim_scale(axis_position - lag(axis_position, 1, 0) over ends_in_order) as segment_size,
         coalesce(sum(buy_ends) over ends_before, 0) + 1 as buy_seq,
         coalesce(sum(sell_ends) over ends_before, 0) + 1 as sell_seq
     from interval_ends
