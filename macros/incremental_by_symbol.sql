@@ -183,3 +183,27 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+    legacy_pnl_discrepancy's filter in an incremental build: the sells of the
+    changed symbols, and every sell whose legacy parent is not a fill of its
+    own symbol (another symbol's, or missing), whose row can change without
+    its symbol changing. `true` in a full build.
+-#}
+{% macro legacy_sell_to_recompute(sell, fills) -%}
+    {%- if is_incremental() -%}
+        (
+            {{ sell }}.symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
+            or (
+                {{ sell }}.legacy_parent_id is not null
+                and not exists (
+                    select 1
+                    from {{ fills }} as parents
+                    where parents.order_id = {{ sell }}.legacy_parent_id and parents.symbol = {{ sell }}.symbol
+                )
+            )
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}

@@ -31,21 +31,7 @@ sells_to_compute as (
     from fills as sell_fills
     where
         sell_fills.side = 'sell'
-        {% if is_incremental() %}
-            and (
-                sell_fills.symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
-                or (
-                    sell_fills.legacy_parent_id is not null
-                    and not exists (
-                        select 1
-                        from fills as parents
-                        where
-                            parents.order_id = sell_fills.legacy_parent_id
-                            and parents.symbol = sell_fills.symbol
-                    )
-                )
-            )
-        {% endif %}
+        and {{ legacy_sell_to_recompute('sell_fills', 'fills') }}
 ),
 
 sells as (
