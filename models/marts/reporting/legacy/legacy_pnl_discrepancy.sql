@@ -36,18 +36,18 @@ sells_to_compute as (
 
 sells as (
     select
-        fills.order_id as sell_order_id,
-        fills.symbol,
-        fills.order_time as sell_time,
-        fills.size as sell_size,
-        fills.legacy_parent_id,
-        fills.legacy_realized_profit::numeric as legacy_realized_profit_usd,
-        fills.legacy_pnl_usd::numeric as legacy_pnl_usd,
+        sells_to_compute.order_id as sell_order_id,
+        sells_to_compute.symbol,
+        sells_to_compute.order_time as sell_time,
+        sells_to_compute.size as sell_size,
+        sells_to_compute.legacy_parent_id,
+        sells_to_compute.legacy_realized_profit::numeric as legacy_realized_profit_usd,
+        sells_to_compute.legacy_pnl_usd::numeric as legacy_pnl_usd,
         trades.matched_size,
         trades.unmatched_size,
         trades.realized_pnl_usd as fifo_pnl_usd
-    from sells_to_compute as fills
-    inner join trades on fills.order_id = trades.order_id
+    from sells_to_compute
+    inner join trades on sells_to_compute.order_id = trades.order_id
 ),
 
 fifo_lots_per_sell as (
