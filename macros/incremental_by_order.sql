@@ -9,9 +9,17 @@
     built ones: an id with a new, corrected, deleted or added copy is
     recomputed, as is every row rejected as `future_order_time` (the clock
     may have caught up) and every row without an order id. The set is fixed
-    once per build, in a temporary table made by the pre-hook, so that the
-    model's rows and the strategy's delete agree even if the raw table
-    changes meanwhile (such a change is caught by the next build).
+    once per build by the pre-hook, so that the model's rows and the
+    strategy's delete agree even if the raw table changes meanwhile (such a
+    change is caught by the next build).
+
+    What the build read is kept beside the model (`raw_orders_read_relation`:
+    every raw row's order id and hash, written by one statement, so from one
+    snapshot of the raw table). The nothing-lost test compares the staging
+    parts with it rather than with the live raw table, which the bot keeps
+    writing: an order written after the build read the table is not lost, it
+    is the next build's (the check against the live table failed scheduled
+    builds whenever the bot wrote in between).
 
     `staging_build_fingerprint()` covers what changes every row: the model's
     code, the normalisation and check macros as they render (variable values
@@ -48,26 +56,43 @@
     {{ return(built.rows | length == 1 and built.rows[0][0] == staging_build_fingerprint()) }}
 {%- endmacro %}
 
-{% macro changed_orders_relation() -%}
-    changed_raw_order_ids
+{#-
+    Where a build of `model` (the base orders model) keeps what it read and
+    which order ids it retyped: unlogged tables beside it, rewritten by every
+    build in the build's transaction (derived data: after a crash they are
+    empty until the next build).
+-#}
+{% macro raw_orders_read_relation(model=this) -%}
+    {{ adapter.quote(model.schema) }}.{{ adapter.quote(model.identifier ~ '__raw_read') }}
 {%- endmacro %}
 
-{#- Pre-hook: the order ids to recompute, fixed for the whole build. -#}
+{% macro changed_orders_relation(model=this) -%}
+    {{ adapter.quote(model.schema) }}.{{ adapter.quote(model.identifier ~ '__retyped_ids') }}
+{%- endmacro %}
+
+{#- Pre-hook: what the build reads, and the order ids to recompute, fixed for the whole build. -#}
 {% macro fix_changed_order_ids(source_relation) -%}
     {%- if execute and this is not none and is_incremental() %}
     -- One build at a time changes the table (readers are not blocked): two
     -- builds computing the same changed ids would otherwise both insert them.
     lock table {{ this }} in exclusive mode;
     {%- endif %}
+    drop table if exists {{ raw_orders_read_relation() }};
+    create unlogged table {{ raw_orders_read_relation() }} as
+    select
+        order_id::text as order_key,
+        md5(raw_orders::text) as raw_row_hash
+    from {{ source_relation }} as raw_orders;
+    drop table if exists {{ changed_orders_relation() }};
     {%- if orders_build_by_change() %}
-    create temporary table {{ changed_orders_relation() }} on commit drop as
+    create unlogged table {{ changed_orders_relation() }} as
     with raw_copies as (
         select
-            order_id::text as order_id,
-            md5(raw_orders::text) as raw_row_hash,
+            order_key as order_id,
+            raw_row_hash,
             count(*) as copies
-        from {{ source_relation }} as raw_orders
-        where order_id is not null
+        from {{ raw_orders_read_relation() }}
+        where order_key is not null
         group by 1, 2
     ),
 
@@ -92,10 +117,21 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- In the model: keep the raw rows to recompute (all of them in a full build). -#}
-{% macro where_order_changed(order_id) -%}
+{#-
+    In the model: keep the raw rows to recompute (all of them in a full
+    build). Rows without an order id are always recomputed, those the build
+    read only: one written since must not land before the read counts it.
+-#}
+{% macro where_order_changed(order_id, raw_row_hash) -%}
     {%- if orders_build_by_change() -%}
-        where {{ order_id }} is null or {{ order_id }}::text in (select order_id from {{ changed_orders_relation() }})
+        where
+            {{ order_id }}::text in (select order_id from {{ changed_orders_relation() }})
+            or (
+                {{ order_id }} is null
+                and {{ raw_row_hash }} in (
+                    select read.raw_row_hash from {{ raw_orders_read_relation() }} as read where read.order_key is null
+                )
+            )
     {%- endif -%}
 {%- endmacro %}
 

@@ -84,6 +84,10 @@ class RunReport:
 # were built from (macros/incremental_by_symbol.sql names both).
 SYMBOL_INCREMENTAL_STRATEGY = "replace_changed_symbols"
 SYMBOL_STATE_TABLE = "incremental_symbol_state"
+# The by-order incremental staging model keeps, beside it, what its build read
+# and the order ids it retyped (macros/incremental_by_order.sql names both).
+ORDER_INCREMENTAL_STRATEGY = "replace_changed_orders"
+ORDER_STATE_SUFFIXES = ("__raw_read", "__retyped_ids")
 
 
 def lock_key(target_schema: str) -> str:
@@ -144,8 +148,11 @@ def plan_build(manifest: Manifest, *, source_schema: str, target_schema: str) ->
     for node in manifest.nodes.values():
         if node.is_relational and not node.is_ephemeral_model:  # dbt's own test for "creates a schema"
             relations.setdefault(node.schema, set()).add(node.alias)
-            if getattr(node.config, "incremental_strategy", None) == SYMBOL_INCREMENTAL_STRATEGY:
+            strategy = getattr(node.config, "incremental_strategy", None)
+            if strategy == SYMBOL_INCREMENTAL_STRATEGY:
                 relations[node.schema].add(SYMBOL_STATE_TABLE)
+            elif strategy == ORDER_INCREMENTAL_STRATEGY:
+                relations[node.schema].update(node.alias + suffix for suffix in ORDER_STATE_SUFFIXES)
     plan = Plan(target_schema, {schema: frozenset(names) for schema, names in relations.items()})
     shadow, retired = shadow_schema(target_schema), retired_schema(target_schema)
     for built in plan.relations:

@@ -23,7 +23,7 @@ with raw_orders as (
         -- What the next incremental build compares (same text, same hash).
         md5(trade_records::text) as raw_row_hash
     from {{ source('trading_bot', 'trade_records') }} as trade_records
-    {{ where_order_changed('trade_records.order_id') }}
+    {{ where_order_changed('trade_records.order_id', 'md5(trade_records::text)') }}
 ),
 
 repeated_order_ids as (
