@@ -25,9 +25,33 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Fresh planner statistics for a table just built; views have none to gather. -#}
+{#-
+    Fresh planner statistics for a table just built; views have none to
+    gather. The incremental models by symbol or by order analyze in their
+    own post-hook, which knows how much of the table the build rewrote.
+-#}
 {% macro analyze_if_table() -%}
-    {%- if config.get('materialized') in ('table', 'incremental') -%}
+    {%- if config.get('materialized') == 'table' or (
+        config.get('materialized') == 'incremental'
+        and config.get('incremental_strategy') not in ('replace_changed_symbols', 'replace_changed_orders')
+    ) -%}
         analyze {{ this }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Analyze the model's table when a build rewrote a tenth of it or more (a
+    full build: all of it). A five-minute build that rewrote a few symbols
+    leaves statistics as they were (a whole-table sample each time cost
+    about half a second per model); autovacuum refreshes them as changes
+    add up. Both arguments are queries returning one count.
+-#}
+{% macro analyze_when_much_changed(changed_count, total_count) -%}
+    do $analyze$
+    begin
+        if ({{ changed_count }}) * 10 >= ({{ total_count }}) then
+            execute 'analyze {{ this }}';
+        end if;
+    end
+    $analyze$
 {%- endmacro %}

@@ -136,6 +136,24 @@
 {%- endmacro %}
 
 {#-
+    Post-hook: fresh statistics after a full build, or when the build retyped
+    a tenth of the rows or more; a build that retyped a few orders leaves
+    them to autovacuum (a whole-table sample cost about half a second).
+-#}
+{% macro analyze_after_retyping() -%}
+    do $analyze$
+    begin
+        if to_regclass('{{ changed_orders_relation() }}') is null then
+            execute 'analyze {{ this }}';
+        elsif (select count(*) from {{ changed_orders_relation() }}) * 10
+            >= (select reltuples from pg_class where oid = '{{ this }}'::regclass) then
+            execute 'analyze {{ this }}';
+        end if;
+    end
+    $analyze$
+{%- endmacro %}
+
+{#-
     The strategy: delete the recomputed ids' rows (every row when the build
     fingerprint changed) and insert the recomputed ones. Read by dbt's
     incremental materialization as incremental_strategy='replace_changed_orders'.
