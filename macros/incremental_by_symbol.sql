@@ -56,21 +56,10 @@
     where current_fills.fingerprint is distinct from built.fingerprint
 {%- endmacro %}
 
-{#-
-    The changed symbols as an array computed once per statement. Written
-    `symbol = any(...)`, the filter lets the planner read the few changed
-    symbols through the index on symbol: a subquery (`symbol in (...)`) is
-    estimated at every symbol of the fingerprints, so every incremental
-    statement scanned its whole table.
--#}
-{% macro changed_symbol_array(fingerprints) -%}
-    array({{ changed_symbols(fingerprints) }})
-{%- endmacro %}
-
 {#- In an incremental build, the filter to the changed symbols; nothing otherwise. -#}
 {% macro where_symbol_changed() -%}
     {%- if is_incremental() -%}
-        where symbol = any({{ changed_symbol_array(ref('int_fill_fingerprints')) }})
+        where symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -141,7 +130,7 @@
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
     delete from {{ arg_dict['target_relation'] }}
     where
-        symbol = any({{ changed_symbol_array(ref('int_fill_fingerprints')) }})
+        symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
         or not exists (
             select 1 from {{ symbol_state_relation() }}
             where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
@@ -161,8 +150,7 @@
     is rebuilt: `append_new_columns` (what dbt allows with a contract) adds
     the new columns first instead of failing the scheduled build until
     someone runs --full-refresh (a column a release drops stays, empty, until
-    a --full-refresh). The index on symbol serves the incremental reads and
-    deletes of a few symbols (dbt creates it when it creates the table).
+    a --full-refresh).
 -#}
 {% macro symbol_incremental_config() -%}
     {{ config(
@@ -170,8 +158,7 @@
         incremental_strategy='replace_changed_symbols',
         on_schema_change='append_new_columns',
         pre_hook=["{{ ensure_symbol_state() }}"],
-        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"],
-        indexes=[{'columns': ['symbol']}]
+        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
     ) }}
 {%- endmacro %}
 
@@ -209,7 +196,7 @@
 {% macro legacy_sell_to_recompute(sell, fills) -%}
     {%- if is_incremental() -%}
         (
-            {{ sell }}.symbol = any({{ changed_symbol_array(ref('int_fill_fingerprints')) }})
+            {{ sell }}.symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
             or (
                 {{ sell }}.legacy_parent_id is not null
                 and not exists (

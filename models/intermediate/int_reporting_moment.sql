@@ -2,16 +2,19 @@
 -- so that historical data gives the same answer whenever it is built; and
 -- the first fill up to it, where windows and calendars start. With no fill
 -- at all the row is still there, with nulls (marts then show no windows).
-with fills as (
-    select * from {{ ref('stg_trading_bot__fills') }}
+-- Read from the per-symbol bounds of int_fill_fingerprints (a row per
+-- symbol), not from every fill: a five-minute build passes over the fills
+-- once, to fingerprint them.
+with symbol_bounds as (
+    select * from {{ ref('int_fill_fingerprints') }}
 ),
 
 bounds as (
-    -- One pass over the fills (an aggregate without groups: always one row).
+    -- An aggregate without groups: always one row.
     select
-        max(order_time) as latest_fill_at,
-        min(order_time) filter (where {{ until_as_of('order_time') }}) as first_fill_at
-    from fills
+        max(last_fill_at) as latest_fill_at,
+        min(first_fill_at) as first_fill_at
+    from symbol_bounds
 ),
 
 final as (

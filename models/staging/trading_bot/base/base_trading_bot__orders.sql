@@ -11,8 +11,7 @@
     incremental_strategy='replace_changed_orders',
     on_schema_change='append_new_columns',
     pre_hook=["{{ fix_changed_order_ids(source('trading_bot', 'trade_records')) }}"],
-    post_hook=['{{ analyze_after_retyping() }}'],
-    indexes=[{'columns': ['symbol']}, {'columns': ['order_id']}]
+    post_hook=['{{ analyze_after_retyping() }}']
 ) }}
 with raw_orders as (
     select
