@@ -62,8 +62,12 @@
     build in the build's transaction (derived data: after a crash they are
     empty until the next build).
 -#}
+{% macro raw_orders_read_identifier(model=this) -%}
+    {{ model.identifier ~ '__raw_read' }}
+{%- endmacro %}
+
 {% macro raw_orders_read_relation(model=this) -%}
-    {{ adapter.quote(model.schema) }}.{{ adapter.quote(model.identifier ~ '__raw_read') }}
+    {{ adapter.quote(model.schema) }}.{{ adapter.quote(raw_orders_read_identifier(model)) }}
 {%- endmacro %}
 
 {% macro changed_orders_relation(model=this) -%}

@@ -85,7 +85,8 @@ class RunReport:
 SYMBOL_INCREMENTAL_STRATEGY = "replace_changed_symbols"
 SYMBOL_STATE_TABLE = "incremental_symbol_state"
 # The by-order incremental staging model keeps, beside it, what its build read
-# and the order ids it retyped (macros/incremental_by_order.sql names both).
+# and the order ids it retyped (the suffixes of raw_orders_read_identifier and
+# changed_orders_relation in macros/incremental_by_order.sql).
 ORDER_INCREMENTAL_STRATEGY = "replace_changed_orders"
 ORDER_STATE_SUFFIXES = ("__raw_read", "__retyped_ids")
 

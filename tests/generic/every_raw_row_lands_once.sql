@@ -13,7 +13,7 @@
 {% test every_raw_row_lands_once(model, raw, parts, read_by=none) %}
 {%- set read = none -%}
 {%- if execute and read_by is not none -%}
-    {%- set read = adapter.get_relation(read_by.database, read_by.schema, read_by.identifier ~ '__raw_read') -%}
+    {%- set read = adapter.get_relation(read_by.database, read_by.schema, raw_orders_read_identifier(read_by)) -%}
 {%- endif %}
 with raw_counts as (
     {%- if read is not none %}
