@@ -149,15 +149,16 @@
     changes a model's columns changes its build fingerprint too, so every row
     is rebuilt: `append_new_columns` (what dbt allows with a contract) adds
     the new columns first instead of failing the scheduled build until
-    someone runs --full-refresh (a column a release drops stays, empty, until
-    a --full-refresh).
+    someone runs --full-refresh. A column a release stops writing stays,
+    empty for new rows, until a --full-refresh; the model lists it in
+    `retired_columns` so that its constraints go (macros/relax_retired_columns.sql).
 -#}
-{% macro symbol_incremental_config() -%}
+{% macro symbol_incremental_config(retired_columns=[]) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='replace_changed_symbols',
         on_schema_change='append_new_columns',
-        pre_hook=["{{ ensure_symbol_state() }}"],
+        pre_hook=["{{ relax_retired_columns(" ~ retired_columns ~ ") }}", "{{ ensure_symbol_state() }}"],
         post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
     ) }}
 {%- endmacro %}

@@ -26,7 +26,7 @@ results_per_sell as (
         sum(allocated_size) filter (where not is_unmatched) as matched_size,
         sum(allocated_size) filter (where is_unmatched) as unmatched_size,
         sum(cost_basis_usd) as cost_basis_usd,
-        sum(proceeds_usd) filter (where not is_unmatched) as matched_proceeds_usd,
+        sum(sell_price * allocated_size) filter (where not is_unmatched) as matched_proceeds_usd,
         sum(net_proceeds_usd) filter (where not is_unmatched) as matched_net_proceeds_usd,
         sum(pnl_usd) as realized_pnl_usd,
         count(buy_order_id) as lots_drawn,

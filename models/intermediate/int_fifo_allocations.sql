@@ -16,7 +16,9 @@
     a hidden piece would make the exact invariant tests see a lot as open.
 -#}
 -- depends_on: {{ ref('int_fill_fingerprints') }}
-{{ symbol_incremental_config() }}
+{{ symbol_incremental_config(
+    retired_columns=['allocation_id', 'proceeds_usd', 'holding_time', 'holding_seconds']
+) }}
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),
@@ -61,8 +63,10 @@ fill_positions as (
 
 fill_axis as (
     -- The cumulative unmatched quantity is the running minimum of the balance,
-    -- floored at zero and negated; a sell's unmatched part is its step. Same
-    -- window order as above, so no second sort.
+    -- floored at zero and negated; a sell's unmatched part is its step. The
+    -- minimum before a fill is the running minimum of the balance before each
+    -- fill (the balance less the fill's own quantity), so both minimums come
+    -- from one window step in the order above, with no second sort.
     select
         symbol,
         order_id,
@@ -76,17 +80,16 @@ fill_axis as (
         buys_through,
         sells_through,
         greatest(0, -min(bought_through - sold_through) over through_fill) as unmatched_through,
-        greatest(0, -coalesce(min(bought_through - sold_through) over before_fill, 0)) as unmatched_before
+        greatest(
+            0,
+            -min(
+                bought_through - sold_through - case when side = 'buy' then size else -size end
+            ) over through_fill
+        ) as unmatched_before
     from fill_positions
-    window
-        through_fill as (
-            partition by symbol order by {{ fifo_order_by(keyed=true) }}
-            rows between unbounded preceding and current row
-        ),
-        before_fill as (
-            partition by symbol order by {{ fifo_order_by(keyed=true) }}
-            rows between unbounded preceding and 1 preceding
-        )
+    window through_fill as (
+        partition by symbol order by {{ fifo_order_by(keyed=true) }} rows between unbounded preceding and current row
+    )
 ),
 
 buys as (
@@ -220,8 +223,10 @@ pieces_valued as (
 ),
 
 final as (
+    -- Stored narrow: what can be derived from a row (its id, proceeds,
+    -- holding time) is added by the fct_fifo_allocations view, not written
+    -- for every piece.
     select
-        {{ surrogate_key(['sell_order_id', 'buy_order_id', var('allocation_version')]) }} as allocation_id,
         symbol,
         sell_order_id,
         buy_order_id,
@@ -233,15 +238,12 @@ final as (
         trim_scale(buy_fees_usd / buy_size) as buy_fees_per_unit,
         trim_scale(sell_fees_usd / sell_size) as sell_fees_per_unit,
         trim_scale(cost_basis_exact) as cost_basis_usd,
-        sell_price * allocated_size as proceeds_usd,
         trim_scale(net_proceeds_exact) as net_proceeds_usd,
         trim_scale(net_proceeds_exact - cost_basis_exact) as pnl_usd,
         buy_time,
         sell_time,
         {{ var('allocation_version') }}::integer as allocation_version,
-        buy_order_id is null as is_unmatched,
-        sell_time - buy_time as holding_time,
-        extract(epoch from sell_time - buy_time)::numeric as holding_seconds
+        buy_order_id is null as is_unmatched
     from pieces_valued
 )
 

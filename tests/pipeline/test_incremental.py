@@ -300,3 +300,31 @@ def test_scheduled_runs_build_on_the_spare_copy(make_warehouse: Callable[[str], 
             rewritten = {symbol for symbol, v in versions.items() if max(v) > started_xid}
             assert rewritten <= touched_by_batch[-1] | touched_by_batch[-2], (rewritten, touched_by_batch[-2:])
             assert set(versions) - rewritten, "symbols nobody touched keep their rows"
+
+
+def test_columns_an_earlier_release_stored_are_relaxed(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """A warehouse built by a release that stored the allocation id (not null, uniquely indexed), the
+    proceeds and the holding time, with a view reading them: the next plain build relaxes those columns
+    rather than failing every insert, keeps the view, and what it builds equals a full build."""
+    warehouse, full = make_warehouse("retired"), make_warehouse("retired_full")
+    warehouse.load(list(synthetic_rows(400, 3, seed=8)))
+    build_fifo(warehouse, "--full-refresh")
+    warehouse.execute(
+        "alter table {intermediate}.int_fifo_allocations add column allocation_id text not null default md5(random()::text),"
+        " add column proceeds_usd numeric, add column holding_time interval, add column holding_seconds numeric;"
+        " alter table {intermediate}.int_fifo_allocations alter column allocation_id drop default,"
+        " add unique (allocation_id);"
+        " create view {marts}.bi_user_view as"
+        " select allocation_id, holding_time from {intermediate}.int_fifo_allocations"
+    )
+    apply_batch(warehouse, random.Random(8), 0)
+    build_fifo(warehouse)
+    constraints = warehouse.query(
+        "select conname from pg_constraint as c join pg_attribute as a"
+        " on a.attrelid = c.conrelid and a.attnum = any(c.conkey)"
+        " where c.conrelid = %s::regclass and a.attname in ('allocation_id', 'proceeds_usd')",
+        (f'"{warehouse.intermediate}".int_fifo_allocations',),
+    )
+    assert constraints == [], constraints
+    assert warehouse.query("select count(*) > 0 from {marts}.bi_user_view") == [(True,)]
+    assert_same_as_full_build(warehouse, full, "fct_fifo_allocations", "fct_fills")
