@@ -1,9 +1,10 @@
 -- FIFO lot allocations for readers: one row per (sell, buy lot) pair plus one
 -- per sell for the part inventory could not cover. A view of
 -- int_fifo_allocations, where they are computed and stored incrementally
--- (and where each (sell, buy) pair is tested unique); the columns that follow
--- from a stored row (its id, proceeds and holding time) are computed here:
--- written for every piece, they cost a third of the model's build.
+-- (and where each (sell, buy) pair is tested unique). The columns that follow
+-- from a stored row (its id, proceeds and holding time) are computed here
+-- rather than written for every piece; a unique index on the random md5 id
+-- took 9.5 s of the 12.3 s it cost to write 960k allocations.
 {{ config(materialized='view') }}
 with allocations as (
     select * from {{ ref('int_fifo_allocations') }}

@@ -120,13 +120,10 @@ class Warehouse:
         )
         return self.last_outcome
 
-    def build(
-        self, *args: str, dbt_vars: Mapping[str, object] | None = None, unit_tests: bool = False
-    ) -> dbt_invoke.DbtOutcome:
-        """`dbt build`, without the dbt unit tests unless asked: they read fixtures, never this warehouse's
-        data, and took 60% of a small build; test_every_unit_test_passes runs each of them once."""
-        exclude = () if unit_tests else ("--exclude", "test_type:unit")
-        outcome = self.dbt("build", *args, *exclude, dbt_vars=dbt_vars)
+    def build(self, *args: str, dbt_vars: Mapping[str, object] | None = None) -> dbt_invoke.DbtOutcome:
+        """`dbt build` without the dbt unit tests: they read fixtures, never this warehouse's data, and
+        took 60% of a small build; test_every_unit_test_passes runs each of them once."""
+        outcome = self.dbt("build", *args, "--exclude", "test_type:unit", dbt_vars=dbt_vars)
         assert outcome.exception is None, outcome.exception
         return outcome
 

@@ -321,7 +321,6 @@ def test_residue_heavy_histories_build_green_and_exact(residue_warehouse: Wareho
         "--select",
         "path:models/staging int_fill_fingerprints int_reporting_moment int_fifo_allocations int_closed_trades"
         " int_lot_balances fct_fifo_allocations fct_buy_lots fct_fills",
-        "--exclude", "test_type:unit",
     )
     names = {result.node.name for result in outcome.results.results}  # type: ignore[union-attr]
     assert {"fifo_order_int_fifo_allocations_ref_stg_trading_bot__fills_"} <= names

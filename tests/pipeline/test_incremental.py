@@ -23,7 +23,6 @@ from trades_warehouse.synthetic import synthetic_rows
 
 FIFO_SELECTION = (
     "--select", "+fct_fills +fct_fifo_allocations +fct_buy_lots +int_fills_aggregated_daily +legacy_pnl_discrepancy",
-    "--exclude", "test_type:unit",
 )
 COMPARED = {  # model: (schema placeholder, order of its rows)
     "base_trading_bot__orders": ("staging", "order_id, raw_row_hash"),
