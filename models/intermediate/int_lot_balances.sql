@@ -25,6 +25,7 @@ use_per_lot as (
     select
         buy_order_id,
         sum(allocated_size) as sold_size,
+        sum(pnl_usd) as realized_pnl_usd,
         count(*) as sells_drawn,
         min(sell_time) as first_sell_time,
         max(sell_time) as last_sell_time
@@ -47,7 +48,8 @@ lots as (
         buys.size - coalesce(use_per_lot.sold_size, 0) as remaining_size,
         coalesce(use_per_lot.sells_drawn, 0) as sells_drawn,
         use_per_lot.first_sell_time,
-        use_per_lot.last_sell_time
+        use_per_lot.last_sell_time,
+        use_per_lot.realized_pnl_usd
     from buys
     left join use_per_lot on buys.order_id = use_per_lot.buy_order_id
 ),
@@ -73,7 +75,10 @@ final as (
         end as open_cost_basis_usd,
         sells_drawn,
         first_sell_time,
-        last_sell_time
+        last_sell_time,
+        -- What the lot earned, summed once here so that reports by lot
+        -- (entry triggers) do not regroup every allocation.
+        realized_pnl_usd
     from lots
 )
 

@@ -30,6 +30,7 @@ final as (
         lots.sells_drawn,
         lots.first_sell_time,
         lots.last_sell_time,
+        lots.realized_pnl_usd,
         moment.as_of_at as as_of,
         moment.as_of_at - lots.buy_time as age
     from lots

@@ -11,10 +11,6 @@ with lots as (
     select * from {{ ref('fct_buy_lots') }}
 ),
 
-allocations as (
-    select * from {{ ref('fct_fifo_allocations') }}
-),
-
 closed_trades as (
     select * from {{ ref('int_closed_trades') }}
 ),
@@ -24,7 +20,12 @@ notional_map as (
 ),
 
 notional_bands as (
-    select * from notional_map
+    -- Distinct: a band listed twice would otherwise infer a buy twice.
+    select distinct
+        trigger_name,
+        min_notional_usd,
+        max_notional_usd
+    from notional_map
     where min_notional_usd is not null
 ),
 
@@ -38,7 +39,9 @@ buys as (
     select
         lots.buy_order_id,
         lots.trigger_name as recorded_trigger,
-        lots.price * lots.size as notional_usd
+        lots.price * lots.size as notional_usd,
+        lots.sold_size,
+        lots.realized_pnl_usd
     from lots
 ),
 
@@ -46,44 +49,39 @@ buy_triggers as (
     select
         buys.buy_order_id,
         buys.notional_usd,
+        buys.sold_size,
+        buys.realized_pnl_usd,
         coalesce(buys.recorded_trigger, band.trigger_name, fallback_trigger.trigger_name, 'unknown') as trigger_name,
         buys.recorded_trigger is null as is_inferred
     from buys
     cross join fallback_trigger
-    -- Bands do not overlap; the lateral limit keeps one match even if a
-    -- mapping edit made them.
-    left join lateral (
-        select notional_bands.trigger_name
-        from notional_bands
-        where
+    -- Bands do not overlap; should a mapping edit make them, a notional in
+    -- several takes the band that starts lowest (then the first name): a
+    -- join on the few bands, not a sorted lookup for each buy.
+    left join notional_bands as band
+        on
             buys.recorded_trigger is null
-            and buys.notional_usd between notional_bands.min_notional_usd and notional_bands.max_notional_usd
-        order by notional_bands.min_notional_usd
-        limit 1
-    ) as band on true
-),
-
-results_per_lot as (
-    select
-        allocations.buy_order_id,
-        sum(allocations.allocated_size) as matched_size,
-        sum(allocations.pnl_usd) as realized_pnl_usd
-    from allocations
-    where not allocations.is_unmatched
-    group by allocations.buy_order_id
+            and buys.notional_usd between band.min_notional_usd and band.max_notional_usd
+            and not exists (
+                select 1
+                from notional_bands as lower_band
+                where
+                    (lower_band.min_notional_usd, lower_band.trigger_name)
+                    < (band.min_notional_usd, band.trigger_name)
+                    and buys.notional_usd between lower_band.min_notional_usd and lower_band.max_notional_usd
+            )
 ),
 
 entry_rows as (
     select
         'entry' as trigger_role,
-        buy_triggers.trigger_name,
-        buy_triggers.is_inferred,
-        buy_triggers.notional_usd,
-        results_per_lot.realized_pnl_usd,
+        trigger_name,
+        is_inferred,
+        notional_usd,
+        realized_pnl_usd,
         -- A lot's result is scored as a trade's: the sells that drew on it.
-        {{ trade_outcome('results_per_lot.realized_pnl_usd', 'results_per_lot.matched_size') }} as outcome
+        {{ trade_outcome('realized_pnl_usd', 'sold_size') }} as outcome
     from buy_triggers
-    left join results_per_lot on buy_triggers.buy_order_id = results_per_lot.buy_order_id
 ),
 
 exit_rows as (

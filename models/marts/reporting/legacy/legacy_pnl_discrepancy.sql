@@ -14,7 +14,11 @@
 {{ symbol_incremental_config() }}
 {{ config(unique_key='sell_order_id') }}
 
-with fills as (
+-- `not materialized`: fills and allocations are each read by several steps,
+-- which would otherwise make PostgreSQL write the whole table aside first
+-- (every fill and allocation, 4.5 s at 1M fills) when an incremental build
+-- needs only the changed symbols' sells and the allocations that touch them.
+with fills as not materialized (
     select * from {{ ref('stg_trading_bot__fills') }}
 ),
 
@@ -22,7 +26,7 @@ trades as (
     select * from {{ ref('fct_fills') }}
 ),
 
-allocations as (
+allocations as not materialized (
     select * from {{ ref('fct_fifo_allocations') }}
 ),
 
@@ -67,6 +71,7 @@ legacy_parents as (
         order_time as parent_time,
         size as parent_size
     from fills
+    where order_id in (select sells.legacy_parent_id from sells)
 ),
 
 parent_use_before_sell as (

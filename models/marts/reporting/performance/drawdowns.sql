@@ -54,15 +54,48 @@ with_drawdown as (
     select
         *,
         equity_usd - peak_equity_usd as drawdown_usd,
-        case when peak_equity_usd > 0 then (equity_usd - peak_equity_usd) / peak_equity_usd end as drawdown_pct,
-        row_number() over (partition by window_name order by equity_usd - peak_equity_usd, trade_seq) as depth_rank,
-        row_number() over (partition by window_name order by trade_seq desc) as recency_rank
+        case when peak_equity_usd > 0 then (equity_usd - peak_equity_usd) / peak_equity_usd end as drawdown_pct
     from with_peak
 ),
 
+per_window as (
+    select
+        window_name,
+        count(*) - 1 as trades,
+        min(drawdown_usd) as max_drawdown_usd,
+        min(drawdown_pct) as max_drawdown_pct,
+        max(trade_seq) as last_trade_seq,
+        max(equity_usd) filter (where trade_seq = 0) as opening_equity_usd
+    from with_drawdown
+    group by window_name
+),
+
+trough_seqs as (
+    -- The deepest point, the earliest of equally deep ones: found by joining
+    -- the window's minimum back (two sorts of every point cost more).
+    select
+        with_drawdown.window_name,
+        min(with_drawdown.trade_seq) as trade_seq
+    from with_drawdown
+    inner join per_window
+        on
+            with_drawdown.window_name = per_window.window_name
+            and with_drawdown.drawdown_usd = per_window.max_drawdown_usd
+    group by with_drawdown.window_name
+),
+
 troughs as (
-    select * from with_drawdown
-    where depth_rank = 1
+    select with_drawdown.*
+    from with_drawdown
+    inner join trough_seqs
+        on with_drawdown.window_name = trough_seqs.window_name and with_drawdown.trade_seq = trough_seqs.trade_seq
+),
+
+closing_points as (
+    select with_drawdown.*
+    from with_drawdown
+    inner join per_window
+        on with_drawdown.window_name = per_window.window_name and with_drawdown.trade_seq = per_window.last_trade_seq
 ),
 
 peaks_before_trough as (
@@ -80,18 +113,6 @@ peaks_before_trough as (
     group by troughs.window_name
 ),
 
-per_window as (
-    select
-        window_name,
-        count(*) - 1 as trades,
-        min(drawdown_pct) as max_drawdown_pct,
-        max(equity_usd) filter (where trade_seq = 0) as opening_equity_usd,
-        max(equity_usd) filter (where recency_rank = 1) as closing_equity_usd,
-        max(drawdown_usd) filter (where recency_rank = 1) as current_drawdown_usd
-    from with_drawdown
-    group by window_name
-),
-
 final as (
     select
         windows.window_name,
@@ -99,7 +120,7 @@ final as (
         windows.window_end_at,
         per_window.trades,
         per_window.opening_equity_usd,
-        per_window.closing_equity_usd,
+        closing_points.equity_usd as closing_equity_usd,
         troughs.drawdown_usd as max_drawdown_usd,
         {{ round_ratio('per_window.max_drawdown_pct') }} as max_drawdown_pct,
         -- No drawdown, no peak or trough to name.
@@ -107,9 +128,10 @@ final as (
         case when troughs.drawdown_usd < 0 then peaks_before_trough.peak_at end as peak_at,
         case when troughs.drawdown_usd < 0 then troughs.equity_usd end as trough_equity_usd,
         case when troughs.drawdown_usd < 0 then troughs.point_at end as trough_at,
-        per_window.current_drawdown_usd
+        closing_points.drawdown_usd as current_drawdown_usd
     from windows
     inner join per_window on windows.window_name = per_window.window_name
+    inner join closing_points on windows.window_name = closing_points.window_name
     inner join troughs on windows.window_name = troughs.window_name
     left join peaks_before_trough on windows.window_name = peaks_before_trough.window_name
 )

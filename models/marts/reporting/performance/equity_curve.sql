@@ -20,10 +20,13 @@ closed_trades as (
 ),
 
 sequenced as (
+    -- Every window of the curve orders by (sell time, order id), not by
+    -- trade_seq: one sort serves them all.
     select
         *,
-        row_number() over (order by sell_time, sell_order_id) as trade_seq
+        row_number() over curve_so_far as trade_seq
     from closed_trades
+    window curve_so_far as (order by sell_time, sell_order_id rows between unbounded preceding and current row)
 ),
 
 cumulated as (
@@ -31,7 +34,7 @@ cumulated as (
         *,
         sum(realized_pnl_usd) over curve_so_far as cumulative_pnl_usd
     from sequenced
-    window curve_so_far as (order by trade_seq rows between unbounded preceding and current row)
+    window curve_so_far as (order by sell_time, sell_order_id rows between unbounded preceding and current row)
 ),
 
 with_equity as (
@@ -46,7 +49,7 @@ with_peak as (
         *,
         greatest({{ starting_equity() }}, max(equity_usd) over curve_so_far) as peak_equity_usd
     from with_equity
-    window curve_so_far as (order by trade_seq rows between unbounded preceding and current row)
+    window curve_so_far as (order by sell_time, sell_order_id rows between unbounded preceding and current row)
 ),
 
 final as (
