@@ -12,7 +12,9 @@ curve as (
     select * from {{ ref('equity_curve') }}
 ),
 
-trades as (
+-- `not materialized`: read by two steps, this import would otherwise be
+-- written aside whole (every column, every row) before either reads it.
+trades as not materialized (
     select * from {{ ref('fct_fills') }}
 ),
 

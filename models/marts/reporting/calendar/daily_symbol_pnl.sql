@@ -4,7 +4,9 @@
 -- starts at its own first fill, so one early fill of one symbol cannot give
 -- every other symbol years of empty days.
 
-with fills_per_day as (
+-- `not materialized`: read by two steps, this import would otherwise be
+-- written aside whole (every column, every row) before either reads it.
+with fills_per_day as not materialized (
     select * from {{ ref('int_fills_aggregated_daily') }}
 ),
 

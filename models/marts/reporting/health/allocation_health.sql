@@ -9,7 +9,9 @@
 -- within a check, summing the check_ columns would count a check many times.
 
 -- The FIFO inputs are already cut at `as_of`.
-with allocations as (
+-- `not materialized`: read by two steps, this import would otherwise be
+-- written aside whole (every column, every row) before either reads it.
+with allocations as not materialized (
     select * from {{ ref('fct_fifo_allocations') }}
 ),
 

@@ -5,7 +5,9 @@
 -- may come from different points; peak and trough times are those of the
 -- USD maximum. Drawdowns are zero or negative, as QuantStats reports them.
 
-with curve as (
+-- `not materialized`: read by two steps, this import would otherwise be
+-- written aside whole (every column, every row) before either reads it.
+with curve as not materialized (
     select * from {{ ref('equity_curve') }}
 ),
 

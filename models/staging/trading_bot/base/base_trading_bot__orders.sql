@@ -20,10 +20,14 @@ with raw_orders as (
         -- selects and replaces them (ids of a numeric or case-blind type that
         -- are equal with different texts stay apart everywhere).
         trade_records.order_id::text as order_key,
-        -- What the next incremental build compares (same text, same hash).
-        md5(trade_records::text) as raw_row_hash
+        -- What tells copies of one id apart (the rows only ever retyped).
+        md5(trade_records::text) as raw_row_hash,
+        -- What the next incremental build compares.
+        {{ raw_row_version('trade_records', source('trading_bot', 'trade_records')) }} as raw_row_version
     from {{ source('trading_bot', 'trade_records') }} as trade_records
-    {{ where_order_changed('trade_records.order_id', 'md5(trade_records::text)') }}
+    {{ where_order_changed(
+        'trade_records.order_id', raw_row_version('trade_records', source('trading_bot', 'trade_records'))
+    ) }}
 ),
 
 repeated_order_ids as (
@@ -90,7 +94,8 @@ normalised as materialized (
         pnl_usd as legacy_pnl_usd,
         realized_profit as legacy_realized_profit,
         cost_basis_usd as legacy_cost_basis_usd,
-        raw_row_hash
+        raw_row_hash,
+        raw_row_version
     from copies_per_order_id
 ),
 
@@ -174,6 +179,7 @@ final as (
         legacy_cost_basis_usd,
         rejection_reason,
         raw_row_hash,
+        raw_row_version,
         '{{ staging_build_fingerprint() }}'::text as build_fingerprint
     from with_reason
 )
