@@ -141,21 +141,25 @@
 {%- endmacro %}
 
 {#-
-    In the model: keep the raw rows to recompute (all of them in a full
-    build). Rows without an order id are always recomputed, those the build
-    read only: one written since must not land before the read counts it.
+    In the model, after the raw table in its from clause: keep the raw rows
+    to recompute (all of them in a full build). Rows without an order id are
+    always recomputed, those the build read only: one written since must not
+    land before the read counts it.
+    Joins, not `in (subquery) or ...`: under an `or` PostgreSQL cannot make
+    the subquery a join, and once the changed ids outgrow work_mem (a raw
+    table reloaded whole: every version is new) it scans them once per raw
+    row, which at 1M rows did not finish in minutes.
 -#}
-{% macro where_order_changed(order_id, raw_row_version) -%}
+{% macro join_changed_orders(order_id, raw_row_version) -%}
     {%- if orders_build_by_change() -%}
-        where
-            {{ order_id }}::text in (select order_id from {{ changed_orders_relation() }})
-            or (
+        left join {{ changed_orders_relation() }} as changed_ids
+            on {{ order_id }}::text = changed_ids.order_id
+        left join {{ raw_orders_read_relation() }} as read_without_id
+            on
                 {{ order_id }} is null
-                and {{ raw_row_version }} in (
-                    select read.raw_row_version from {{ raw_orders_read_relation() }} as read
-                    where read.order_key is null
-                )
-            )
+                and read_without_id.order_key is null
+                and {{ raw_row_version }} = read_without_id.raw_row_version
+        where changed_ids.order_id is not null or read_without_id.raw_row_version is not null
     {%- endif -%}
 {%- endmacro %}
 
@@ -184,10 +188,15 @@
 -#}
 {% macro get_incremental_replace_changed_orders_sql(arg_dict) -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
-    delete from {{ arg_dict['target_relation'] }}
     {%- if orders_build_by_change() %}
-    where order_id is null or order_id in (select order_id from {{ changed_orders_relation() }})
-    {%- endif %};
+    -- Two statements, not `is null or in (subquery)`: see join_changed_orders.
+    delete from {{ arg_dict['target_relation'] }} where order_id is null;
+    delete from {{ arg_dict['target_relation'] }} as built
+    using {{ changed_orders_relation() }} as changed_ids
+    where built.order_id = changed_ids.order_id;
+    {%- else %}
+    delete from {{ arg_dict['target_relation'] }};
+    {%- endif %}
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}

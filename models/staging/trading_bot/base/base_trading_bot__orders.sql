@@ -25,7 +25,7 @@ with raw_orders as (
         -- What the next incremental build compares.
         {{ raw_row_version('trade_records', source('trading_bot', 'trade_records')) }} as raw_row_version
     from {{ source('trading_bot', 'trade_records') }} as trade_records
-    {{ where_order_changed(
+    {{ join_changed_orders(
         'trade_records.order_id', raw_row_version('trade_records', source('trading_bot', 'trade_records'))
     ) }}
 ),
