@@ -31,10 +31,12 @@
     {%- if state is none -%}
         {{ return(false) }}
     {%- endif -%}
+    {#- Read through jsonb: a state table from an earlier release lacks the
+        invocation columns until a model of this build adds them. -#}
     {%- set counts = run_query(
-        "select count(*) filter (where recomputed_by = '" ~ invocation_id ~ "'), count(*)"
-        ~ " from " ~ state ~ " where model_name = '" ~ model.identifier ~ "'"
-        ~ " and last_built_by = '" ~ invocation_id ~ "'"
+        "select count(*) filter (where to_jsonb(state) ->> 'recomputed_by' = '" ~ invocation_id ~ "'), count(*)"
+        ~ " from " ~ state ~ " as state where model_name = '" ~ model.identifier ~ "'"
+        ~ " and to_jsonb(state) ->> 'last_built_by' = '" ~ invocation_id ~ "'"
     ) -%}
     {{ return(counts.rows[0][1] > 0 and counts.rows[0][0] < counts.rows[0][1]) }}
 {%- endmacro %}

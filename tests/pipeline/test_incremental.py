@@ -317,8 +317,9 @@ def test_scheduled_runs_build_on_the_spare_copy(make_warehouse: Callable[[str], 
 
 def test_columns_an_earlier_release_stored_are_relaxed(make_warehouse: Callable[[str], Warehouse]) -> None:
     """A warehouse built by a release that stored the allocation id (not null, uniquely indexed), the
-    proceeds and the holding time, with a view reading them: the next plain build relaxes those columns
-    rather than failing every insert, keeps the view, and what it builds equals a full build."""
+    proceeds and the holding time, with a view reading them, and a per-symbol state table without the
+    invocation columns: the next plain build relaxes those columns rather than failing every insert,
+    keeps the view, adds the state's columns, and what it builds equals a full build."""
     warehouse, full = make_warehouse("retired"), make_warehouse("retired_full")
     warehouse.load(list(synthetic_rows(400, 3, seed=8)))
     build_fifo(warehouse, "--full-refresh")
@@ -328,10 +329,15 @@ def test_columns_an_earlier_release_stored_are_relaxed(make_warehouse: Callable[
         " alter table {intermediate}.int_fifo_allocations alter column allocation_id drop default,"
         " add unique (allocation_id);"
         " create view {marts}.bi_user_view as"
-        " select allocation_id, holding_time from {intermediate}.int_fifo_allocations"
+        " select allocation_id, holding_time from {intermediate}.int_fifo_allocations;"
+        # The per-symbol state as releases before the invocation columns made it.
+        " alter table {intermediate}.incremental_symbol_state drop column recomputed_by, drop column last_built_by"
     )
     apply_batch(warehouse, random.Random(8), 0)
     build_fifo(warehouse)
+    assert warehouse.query(
+        "select count(*) from {intermediate}.incremental_symbol_state where last_built_by is null"
+    ) == [(0,)], "the state table gained its columns back, filled by this build"
     constraints = warehouse.query(
         "select conname from pg_constraint as c join pg_attribute as a"
         " on a.attrelid = c.conrelid and a.attnum = any(c.conkey)"
