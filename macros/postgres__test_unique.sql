@@ -46,7 +46,10 @@
     build recomputed: within them, and against every row it kept. With
     `nulls_equal` (unique_combination_of_columns) a null matches a null, as
     in a group by; without it (unique) rows with a null are not checked.
-    Equalities only, so that the lookup among the kept rows is a hash join.
+    The lookup among the kept rows is a semi-join on one hashed key (the
+    first column, as text where nulls match) that compares the rest row by
+    row: written as a join on every column, the planner sorted all kept rows
+    for a merge join (1.1 s at 1M allocations; the semi-join took 0.75 s).
 -#}
 {% macro unique_among_recomputed_symbols(model, columns, nulls_equal=false) -%}
     {%- set state = adapter.get_relation(model.database, model.schema, 'incremental_symbol_state') -%}
@@ -78,18 +81,25 @@ repeated_in_kept_rows as (
         {%- endfor %}
         2 as n_records
     from {{ model }} as kept
-    inner join recomputed_values
-        on
-            {%- for column in columns %}
-            {%- if nulls_equal %}
-            (kept.{{ column }} is null) = (recomputed_values.{{ column }} is null)
-            and coalesce(kept.{{ column }}::text, '') = coalesce(recomputed_values.{{ column }}::text, '')
-            {%- else %}
-            kept.{{ column }} = recomputed_values.{{ column }}
-            {%- endif %}
-            {{- " and" if not loop.last }}
-            {%- endfor %}
-    where kept.symbol not in ({{ recomputed_symbols }})
+    where
+        kept.symbol not in ({{ recomputed_symbols }})
+        and exists (
+            select 1
+            from recomputed_values
+            where
+                {%- if nulls_equal %}
+                coalesce(kept.{{ columns[0] }}::text, '') = coalesce(recomputed_values.{{ columns[0] }}::text, '')
+                {%- else %}
+                kept.{{ columns[0] }} = recomputed_values.{{ columns[0] }}
+                {%- endif %}
+                {%- for column in columns %}
+                {%- if nulls_equal %}
+                and kept.{{ column }} is not distinct from recomputed_values.{{ column }}
+                {%- elif not loop.first %}
+                and kept.{{ column }} = recomputed_values.{{ column }}
+                {%- endif %}
+                {%- endfor %}
+        )
 )
 
 select * from repeated_within
