@@ -49,8 +49,9 @@
     where hashing every raw row's text cost about 1.3 s per million rows at
     every build (and the text depended on session settings). A rewrite of
     the table (VACUUM FULL, CLUSTER, a restore) moves rows: the next build
-    retypes the ids whose rows moved, at worst all of them, once. A source that is not a table (a view, a
-    foreign table) has no versions: its rows' text is hashed instead.
+    retypes the ids whose rows moved, at worst all of them, once. A source
+    that is not a table (a view, a foreign table) has no versions: its
+    rows' text is hashed instead.
 -#}
 {% macro raw_row_version(row, source_relation) -%}
     {%- if raw_source_has_row_versions(source_relation) -%}
