@@ -128,6 +128,7 @@
     -- deleted row written by the same transaction had; an id whose versions
     -- all match is one whose rows are exactly those of the last build.
     create unlogged table {{ changed_orders_relation() }} as
+    {%- if raw_source_has_row_versions(source_relation) %}
     select coalesce(read.order_key, built.order_id) as order_id
     from {{ raw_orders_read_relation() }} as read
     full outer join (select order_id, raw_row_version from {{ this }}) as built
@@ -135,6 +136,31 @@
     where
         (read.raw_row_version is null or built.raw_row_version is null)
         and coalesce(read.order_key, built.order_id) is not null
+    {%- else %}
+    -- Hashes of the text (a source without row versions) repeat for
+    -- identical copies: compare, per id, how many rows carry each hash.
+    with read_copies as (
+        select order_key as order_id, raw_row_version, count(*) as copies
+        from {{ raw_orders_read_relation() }}
+        where order_key is not null
+        group by 1, 2
+    ),
+
+    built_copies as (
+        select order_id, raw_row_version, count(*) as copies
+        from {{ this }}
+        where order_id is not null
+        group by 1, 2
+    )
+
+    select coalesce(read_copies.order_id, built_copies.order_id) as order_id
+    from read_copies
+    full outer join built_copies
+        on
+            read_copies.order_id = built_copies.order_id
+            and read_copies.raw_row_version = built_copies.raw_row_version
+    where read_copies.copies is distinct from built_copies.copies
+    {%- endif %}
     union
     select order_id from {{ this }} where rejection_reason = 'future_order_time' and order_id is not null;
     analyze {{ changed_orders_relation() }}
@@ -155,11 +181,12 @@
     {%- if orders_build_by_change() -%}
         left join {{ changed_orders_relation() }} as changed_ids
             on {{ order_id }}::text = changed_ids.order_id
-        left join {{ raw_orders_read_relation() }} as read_without_id
-            on
-                {{ order_id }} is null
-                and read_without_id.order_key is null
-                and {{ raw_row_version }} = read_without_id.raw_row_version
+        -- Distinct: md5 versions (a source without row versions) repeat for
+        -- identical rows, which a plain join would multiply.
+        left join (
+            select distinct raw_row_version from {{ raw_orders_read_relation() }} where order_key is null
+        ) as read_without_id
+            on {{ order_id }} is null and {{ raw_row_version }} = read_without_id.raw_row_version
         where changed_ids.order_id is not null or read_without_id.raw_row_version is not null
     {%- endif -%}
 {%- endmacro %}

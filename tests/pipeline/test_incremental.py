@@ -348,38 +348,3 @@ def test_columns_an_earlier_release_stored_are_relaxed(make_warehouse: Callable[
     assert warehouse.query("select count(*) > 0 from {marts}.bi_user_view") == [(True,)]
     assert_same_as_full_build(warehouse, full, "fct_fifo_allocations", "fct_fills")
 
-
-def test_unique_tests_check_what_a_build_recomputed(make_warehouse: Callable[[str], Warehouse]) -> None:
-    """In a build that kept some symbols' rows, the unique tests of the per-symbol models group only the
-    recomputed symbols' values and look each up among the kept rows; they still fail on a value a kept
-    row shares with a recomputed one, and `dbt test` still checks every row."""
-    warehouse = make_warehouse("unique_recomputed")
-    warehouse.load([
-        order("a-buy", "buy", "2025-12-01T10:00:00Z", 2.0, 10.0, symbol="AAA-USD"),
-        order("a-sell", "sell", "2025-12-01T11:00:00Z", 1.0, 11.0, symbol="AAA-USD"),
-        order("b-buy", "buy", "2025-12-01T09:00:00Z", 3.0, 20.0, symbol="BBB-USD"),
-    ])
-    build_fifo(warehouse, "--full-refresh")
-    unique_fills = ("--select", "test_name:unique,fct_fills")
-
-    # A kept (AAA) row that claims a fill of the symbol the next build recomputes (BBB).
-    warehouse.execute("insert into {marts}.fct_fills select * from {marts}.fct_fills where order_id = 'a-buy'")
-    warehouse.execute(
-        "update {marts}.fct_fills set order_id = 'b-buy'"
-        " where ctid = (select max(ctid) from {marts}.fct_fills where order_id = 'a-buy')"
-    )
-    warehouse.load([order("b-sell", "sell", "2025-12-02T09:00:00Z", 1.0, 21.0, symbol="BBB-USD")], replace=False)
-    outcome = warehouse.build(*FIFO_SELECTION)
-    recomputed = warehouse.query(
-        "select symbol from {marts}.incremental_symbol_state"
-        " where model_name = 'fct_fills' and recomputed_by = last_built_by"
-    )
-    assert recomputed == [("BBB-USD",)], "the build kept AAA-USD's rows"
-    failed = [f for f in outcome.failures if "unique_fct_fills_order_id" in f]
-    assert failed and "Got 1 result" in failed[0], outcome.failures
-    assert not warehouse.dbt("test", *unique_fills).success  # every row
-
-    warehouse.execute("delete from {marts}.fct_fills where order_id = 'b-buy' and symbol = 'AAA-USD'")
-    warehouse.load([order("b-sell-2", "sell", "2025-12-02T10:00:00Z", 1.0, 21.0, symbol="BBB-USD")], replace=False)
-    build_fifo(warehouse)  # every test green again, unique ones on BBB-USD only
-    assert warehouse.dbt("test", *unique_fills).success

@@ -199,4 +199,16 @@ def test_changed_orders_are_found_by_row_version_and_by_hash_for_a_view(
     warehouse.execute("update {raw}.trade_records_table set size = 3 where order_id = 'v3'")
     assert build_and_retyped() == ["v3"]
     assert sizes() == {"v1": Decimal("2.5"), "v2": 1, "v3": 3}
+    # Identical copies share a hash: they are counted per id, not matched once.
+    warehouse.execute("alter table {raw}.trade_records_table drop constraint trade_records_pkey")
+    warehouse.execute("insert into {raw}.trade_records_table select * from {raw}.trade_records_table where order_id = 'v2'")
+    assert build_and_retyped() == ["v2"]
+    copies = "select count(*) from {staging}.base_trading_bot__orders where order_id = 'v2'"
+    assert warehouse.query(copies) == [(2,)]
+    warehouse.execute(
+        "delete from {raw}.trade_records_table"
+        " where ctid = (select max(ctid) from {raw}.trade_records_table where order_id = 'v2')"
+    )
+    assert build_and_retyped() == ["v2"]
+    assert warehouse.query(copies) == [(1,)]
     assert warehouse.dbt("test", "--select", "test_name:every_raw_row_lands_once").success

@@ -56,8 +56,8 @@ buy_triggers as (
     from buys
     cross join fallback_trigger
     -- Bands do not overlap; should a mapping edit make them, a notional in
-    -- several takes the band that starts lowest (then the first name): a
-    -- join on the few bands, not a sorted lookup for each buy.
+    -- several takes the band that starts lowest (then the first name, then
+    -- the narrowest): a join on the few bands, not a sorted lookup per buy.
     left join notional_bands as band
         on
             buys.recorded_trigger is null
@@ -66,8 +66,8 @@ buy_triggers as (
                 select 1
                 from notional_bands as lower_band
                 where
-                    (lower_band.min_notional_usd, lower_band.trigger_name)
-                    < (band.min_notional_usd, band.trigger_name)
+                    (lower_band.min_notional_usd, lower_band.trigger_name, lower_band.max_notional_usd)
+                    < (band.min_notional_usd, band.trigger_name, band.max_notional_usd)
                     and buys.notional_usd between lower_band.min_notional_usd and lower_band.max_notional_usd
             )
 ),
