@@ -72,16 +72,16 @@
     of int_lot_balances' 10 s at 10M fills, waiting on int_closed_trades).
 -#}
 {% macro ensure_symbol_state() -%}
-    {%- set state_columns = ['recomputed_by', 'last_built_by'] -%}
-    {%- set missing_columns = state_columns -%}
+    {#- No rows: the table does not exist yet, and the create below has every column. -#}
+    {%- set missing_columns = [] -%}
     {%- if execute -%}
         {%- set present = run_query(
             "select attname::text from pg_attribute where attrelid = to_regclass("
             ~ dbt.string_literal(symbol_state_relation() | trim) ~ ") and attnum > 0 and not attisdropped"
         ) -%}
-        {%- set present_names = present.columns[0].values() if present.rows | length > 0 else [] -%}
-        {%- set missing_columns = state_columns | reject('in', present_names) | list
-            if present.rows | length > 0 else [] -%}
+        {%- if present.rows -%}
+            {%- set missing_columns = ['recomputed_by', 'last_built_by'] | reject('in', present.columns[0].values()) | list -%}
+        {%- endif -%}
     {%- endif %}
     create table if not exists {{ symbol_state_relation() }} (
         model_name text not null,

@@ -45,24 +45,18 @@ part_keys as not materialized (
     {{ part_keys }}
 ),
 
-raw_sums as (
-    select
-        count(*) as key_rows,
-        coalesce(sum(hashtextextended(order_key, 0)::numeric), 0) as key_hash_sum
-    from raw_keys
-),
-
-part_sums as (
-    select
-        count(*) as key_rows,
-        coalesce(sum(hashtextextended(order_key, 0)::numeric), 0) as key_hash_sum
-    from part_keys
+signed_keys as (
+    -- Raw rows count +1, part rows -1: both sums are zero when the sides agree.
+    select order_key, 1 as side from raw_keys
+    union all
+    select order_key, -1 as side from part_keys
 ),
 
 sides_differ as (
-    select (raw_sums.key_rows, raw_sums.key_hash_sum) <> (part_sums.key_rows, part_sums.key_hash_sum) as differ
-    from raw_sums
-    cross join part_sums
+    select
+        coalesce(sum(side), 0) <> 0
+        or coalesce(sum(side * hashtextextended(order_key, 0)::numeric), 0) <> 0 as differ
+    from signed_keys
 ),
 
 raw_counts as (
