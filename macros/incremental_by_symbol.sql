@@ -18,8 +18,8 @@
     `--full-refresh` rebuilds everything as usual.
 -#}
 
-{% macro symbol_state_relation() -%}
-    {{ adapter.quote(this.schema) }}.incremental_symbol_state
+{% macro symbol_state_relation(schema=none) -%}
+    {{ adapter.quote(schema or this.schema) }}.incremental_symbol_state
 {%- endmacro %}
 
 {% macro build_fingerprint() -%}
@@ -80,7 +80,8 @@
             ~ dbt.string_literal(symbol_state_relation() | trim) ~ ") and attnum > 0 and not attisdropped"
         ) -%}
         {%- if present.rows -%}
-            {%- set missing_columns = ['recomputed_by', 'last_built_by'] | reject('in', present.columns[0].values()) | list -%}
+            {%- set missing_columns = ['recomputed_by', 'last_built_by', 'verified_by']
+                | reject('in', present.columns[0].values()) | list -%}
         {%- endif -%}
     {%- endif %}
     create table if not exists {{ symbol_state_relation() }} (
@@ -91,6 +92,9 @@
         -- The dbt invocations that last recomputed the symbol and last built the model.
         recomputed_by text,
         last_built_by text,
+        -- The invocation whose tests passed over the symbol's rows as they are
+        -- now (null until then: mark_verified_symbols).
+        verified_by text,
         primary key (model_name, symbol)
     );
     {%- for column in missing_columns %}
@@ -110,8 +114,9 @@
 
 {#-
     Post-hook, inside the model's transaction: what this build was made from,
-    and which symbols it recomputed (all of them in a full build), so that
-    the invariant tests of the same `dbt build` check exactly those.
+    and which symbols it recomputed (all of them in a full build). Their rows
+    are new, so they lose any verification (macros/verified_symbols.sql)
+    until this or a later invocation's tests pass over them.
 -#}
 {% macro record_symbol_state(fingerprints) -%}
     -- A full build cleared the state (pre-hook) and a changed build
@@ -119,10 +124,11 @@
     create temporary table recomputed_symbols on commit drop as
     {{ changed_symbols(fingerprints) }};
     create temporary table kept_state on commit drop as
-    select symbol, recomputed_by from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
+    select symbol, recomputed_by, verified_by
+    from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     delete from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     insert into {{ symbol_state_relation() }} (
-        model_name, symbol, fingerprint, build_fingerprint, recomputed_by, last_built_by
+        model_name, symbol, fingerprint, build_fingerprint, recomputed_by, last_built_by, verified_by
     )
     select
         '{{ this.identifier }}',
@@ -133,7 +139,9 @@
             when recomputed_symbols.symbol is not null then '{{ invocation_id }}'
             else kept_state.recomputed_by
         end,
-        '{{ invocation_id }}'
+        '{{ invocation_id }}',
+        -- Rows just written have passed no test yet.
+        case when recomputed_symbols.symbol is null then kept_state.verified_by end
     from {{ fingerprints }} as fingerprints
     left join recomputed_symbols on fingerprints.symbol = recomputed_symbols.symbol
     left join kept_state on fingerprints.symbol = kept_state.symbol;
@@ -182,31 +190,6 @@
         pre_hook=["{{ relax_retired_columns(" ~ retired_columns ~ ") }}", "{{ ensure_symbol_state() }}"],
         post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
     ) }}
-{%- endmacro %}
-
-{#-
-    For the invariant tests of a per-symbol incremental model: when this
-    `dbt build` built the model, only the symbols it recomputed (the rows of
-    every other symbol were checked by the build that wrote them, and nothing
-    else writes them); otherwise (`dbt test`, a build that did not build the
-    model, a model without that state) every symbol.
--#}
-{% macro symbols_recomputed_here(model, column='symbol') -%}
-    {%- set state = adapter.get_relation(model.database, model.schema, 'incremental_symbol_state') if execute else none -%}
-    {%- if flags.WHICH == 'build' and state is not none -%}
-        (
-            {{ column }} in (
-                select symbol from {{ state }}
-                where model_name = '{{ model.identifier }}' and recomputed_by = '{{ invocation_id }}'
-            )
-            or not exists (
-                select 1 from {{ state }}
-                where model_name = '{{ model.identifier }}' and last_built_by = '{{ invocation_id }}'
-            )
-        )
-    {%- else -%}
-        true
-    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -5,22 +5,23 @@
     Allocations are exact numeric and every piece is emitted, however small,
     so every comparison is exact: no tolerance that could add up over a long
     history. `fifo_dust` is a reporting threshold and plays no part here.
-    Within a `dbt build` that recomputed only some symbols (an incremental
-    build), the tests check those symbols (`symbols_recomputed_here`); `dbt
-    test` checks every symbol.
+    Within a `dbt build`, the tests check the symbols whose rows no earlier
+    invocation's tests have passed over (`symbols_not_yet_verified`, recorded
+    by macros/verified_symbols.sql): what this build recomputed, and what a
+    failed, killed or test-less invocation left. `dbt test` checks every symbol.
 -#}
 
 {#- No buy gives more than its size (its remaining size never goes below zero), and only to sells of its symbol. -#}
 {% test buys_never_overdrawn(model, fills) %}
 with allocations as (
-    select * from {{ model }} where {{ symbols_recomputed_here(model) }}
+    select * from {{ model }} where {{ symbols_not_yet_verified([model]) }}
 ),
 
 fills as (
     -- The allocations stop at `as_of` (when set): so do the fills they are
-    -- checked against. A build checks the symbols it recomputed.
+    -- checked against. A build checks the symbols not yet verified.
     select * from {{ fills }}
-    where {{ until_as_of('order_time') }} and {{ symbols_recomputed_here(model) }}
+    where {{ until_as_of('order_time') }} and {{ symbols_not_yet_verified([model]) }}
 ),
 
 drawn_per_buy as (
@@ -47,14 +48,14 @@ where
 -#}
 {% test sell_allocations_sum_to_size(model, fills) %}
 with allocations as (
-    select * from {{ model }} where {{ symbols_recomputed_here(model) }}
+    select * from {{ model }} where {{ symbols_not_yet_verified([model]) }}
 ),
 
 fills as (
     -- The allocations stop at `as_of` (when set): so do the fills they are
-    -- checked against. A build checks the symbols it recomputed.
+    -- checked against. A build checks the symbols not yet verified.
     select * from {{ fills }}
-    where {{ until_as_of('order_time') }} and {{ symbols_recomputed_here(model) }}
+    where {{ until_as_of('order_time') }} and {{ symbols_not_yet_verified([model]) }}
 ),
 
 allocated_per_sell as (
@@ -89,14 +90,14 @@ where buy_order_id is not null and buy_time > sell_time
 -#}
 {% test fifo_order(model, fills) %}
 with allocations as (
-    select * from {{ model }} where {{ symbols_recomputed_here(model) }}
+    select * from {{ model }} where {{ symbols_not_yet_verified([model]) }}
 ),
 
 fills as (
     -- The allocations stop at `as_of` (when set): so do the fills they are
-    -- checked against. A build checks the symbols it recomputed.
+    -- checked against. A build checks the symbols not yet verified.
     select * from {{ fills }}
-    where {{ until_as_of('order_time') }} and {{ symbols_recomputed_here(model) }}
+    where {{ until_as_of('order_time') }} and {{ symbols_not_yet_verified([model]) }}
 ),
 
 fills_in_fifo_order as (
@@ -187,14 +188,14 @@ select * from violations where violation is not null
 {#- A sell has an unmatched part only when the symbol's inventory was exhausted at that moment. -#}
 {% test unmatched_only_when_exhausted(model, fills) %}
 with allocations as (
-    select * from {{ model }} where {{ symbols_recomputed_here(model) }}
+    select * from {{ model }} where {{ symbols_not_yet_verified([model]) }}
 ),
 
 fills as (
     -- The allocations stop at `as_of` (when set): so do the fills they are
-    -- checked against. A build checks the symbols it recomputed.
+    -- checked against. A build checks the symbols not yet verified.
     select * from {{ fills }}
-    where {{ until_as_of('order_time') }} and {{ symbols_recomputed_here(model) }}
+    where {{ until_as_of('order_time') }} and {{ symbols_not_yet_verified([model]) }}
 ),
 
 results_per_sell as (
@@ -236,10 +237,11 @@ where side = 'sell' and unmatched_size > 0 and inventory_after > 0
     (sell sizes less the unmatched parts), not from the pieces the lots were
     computed from, so a lost or doubled piece shows; exactly.
 -#}
-{% test open_remaining_balances(model, fills, allocations) %}
+{% test open_remaining_balances(model, fills, allocations, lot_balances) %}
 with lots as (
-    -- The lots are recomputed with the allocations they sum: a build checks those symbols.
-    select * from {{ model }} where {{ symbols_recomputed_here(allocations) }}
+    -- `model` reads the lot balances, which sum the allocations: a build
+    -- checks the symbols either of them has not yet verified.
+    select * from {{ model }} where {{ symbols_not_yet_verified([allocations, lot_balances]) }}
 ),
 
 as_of as (
@@ -250,7 +252,7 @@ fills as (
     select all_fills.*
     from {{ fills }} as all_fills
     cross join as_of
-    where all_fills.order_time <= as_of.as_of_at and {{ symbols_recomputed_here(allocations, 'all_fills.symbol') }}
+    where all_fills.order_time <= as_of.as_of_at and {{ symbols_not_yet_verified([allocations, lot_balances], 'all_fills.symbol') }}
 ),
 
 allocations as (
@@ -259,7 +261,7 @@ allocations as (
     cross join as_of
     where
         all_allocations.sell_time <= as_of.as_of_at
-        and {{ symbols_recomputed_here(allocations, 'all_allocations.symbol') }}
+        and {{ symbols_not_yet_verified([allocations, lot_balances], 'all_allocations.symbol') }}
 ),
 
 traded as (

@@ -19,6 +19,7 @@ from conftest import Warehouse, order
 from reference import compare, fifo
 from test_cli import cli
 from test_fifo import reference_fills, sql_allocations
+from trades_warehouse import dbt_invoke
 from trades_warehouse.synthetic import synthetic_rows
 
 FIFO_SELECTION = (
@@ -174,6 +175,7 @@ def test_incremental_builds_equal_a_full_build(pair: tuple[Warehouse, Warehouse]
             " where model_name = 'int_fifo_allocations' and recomputed_by = last_built_by"
         )}
         assert recomputed == changed and changed <= touched, (recomputed, changed, touched)
+        assert None not in verification(incremental).values(), "the build's tests passed over every symbol"
         # Symbols nobody touched keep their rows as they were written.
         for symbol in set(before) - touched:
             assert after.get(symbol) == before[symbol], f"{symbol} was rewritten though none of its fills changed"
@@ -271,6 +273,65 @@ def test_a_legacy_parent_in_another_symbol_is_followed(make_warehouse: Callable[
     assert_same_as_full_build(incremental, full, "legacy_pnl_discrepancy")
 
 
+def verification(warehouse: Warehouse, model: str = "int_fifo_allocations") -> dict[str, str | None]:
+    """Per symbol, the invocation whose tests passed over the model's rows as they are (None: not yet)."""
+    return dict(warehouse.query(
+        "select symbol, verified_by from {intermediate}.incremental_symbol_state where model_name = %s", (model,)
+    ))
+
+
+def failed_tests(outcome: dbt_invoke.DbtOutcome) -> set[str]:
+    """The generic tests (by macro name) that failed on int_fifo_allocations."""
+    return {f.split(":")[0].split(".")[2].split("_int_fifo_allocations")[0] for f in outcome.failures}
+
+
+def test_rows_no_test_has_passed_are_tested_by_the_next_build(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """Which symbols passed their invariant tests is recorded, not assumed: rows a `dbt run` wrote (or a
+    build whose tests failed, or a killed one) are tested by every later build until a test passes over
+    them, even a build that recomputes nothing; a failing `dbt test` takes every mark back."""
+    warehouse = make_warehouse("verified")
+    warehouse.load(list(synthetic_rows(400, 3, seed=21)))
+    build_fifo(warehouse, "--full-refresh")
+    marks = verification(warehouse)
+    assert len(marks) == 3 and None not in marks.values() and len(set(marks.values())) == 1, marks
+    assert set(verification(warehouse, "int_lot_balances").values()) == set(marks.values())
+    build_fifo(warehouse)
+    assert verification(warehouse) == marks, "a build that recomputed nothing tested nothing and kept the marks"
+
+    # A plain `dbt run` writes one symbol's rows, and a bug in it wrote them wrong.
+    (symbol, latest), *_ = warehouse.query(
+        "select symbol, max(order_time) from {raw}.trade_records group by symbol order by symbol"
+    )
+    warehouse.load([order("late-buy", "buy", (latest + timedelta(minutes=1)).isoformat(), 1.5, 10.0,
+                          symbol=symbol)], replace=False)
+    assert warehouse.dbt("run", *FIFO_SELECTION).success
+    assert verification(warehouse)[symbol] is None
+    assert {s: m for s, m in verification(warehouse).items() if s != symbol} == {
+        s: m for s, m in marks.items() if s != symbol
+    }
+    warehouse.execute("update {intermediate}.int_fifo_allocations set allocated_size = allocated_size * 2"
+                      " where symbol = %s and buy_order_id is not null", (symbol,))
+    for attempt in range(2):
+        failed = failed_tests(warehouse.build(*FIFO_SELECTION))
+        assert {"buys_never_overdrawn", "sell_allocations_sum_to_size"} <= failed, (attempt, failed)
+        assert verification(warehouse)[symbol] is None, "a failed build verifies nothing"
+
+    # Rebuilt right, the symbol passes and is verified by that build.
+    outcome = warehouse.build(*FIFO_SELECTION, "--full-refresh")
+    assert outcome.success, outcome.failures
+    marks = verification(warehouse)
+    assert None not in marks.values() and len(set(marks.values())) == 1, marks
+
+    # Rows changed behind dbt's back: `dbt test` checks every symbol, and its failure takes the marks
+    # back, so the next build runs the invariant tests on every symbol again.
+    warehouse.execute("update {intermediate}.int_fifo_allocations set allocated_size = allocated_size / 2"
+                      " where symbol = %s and buy_order_id is not null", (symbol,))
+    tested = warehouse.dbt("test", *FIFO_SELECTION, "--exclude", "test_type:unit")
+    assert not tested.success and tested.failures
+    assert set(verification(warehouse).values()) == {None}
+    assert "sell_allocations_sum_to_size" in failed_tests(warehouse.build(*FIFO_SELECTION))
+
+
 def test_a_changed_setting_rebuilds_every_row(make_warehouse: Callable[[str], Warehouse]) -> None:
     """allocation_version (like fifo_dust, as_of or the model's code) changes every row: none is kept."""
     warehouse = make_warehouse("version")
@@ -331,13 +392,15 @@ def test_columns_an_earlier_release_stored_are_relaxed(make_warehouse: Callable[
         " create view {marts}.bi_user_view as"
         " select allocation_id, holding_time from {intermediate}.int_fifo_allocations;"
         # The per-symbol state as releases before the invocation columns made it.
-        " alter table {intermediate}.incremental_symbol_state drop column recomputed_by, drop column last_built_by"
+        " alter table {intermediate}.incremental_symbol_state drop column recomputed_by, drop column last_built_by,"
+        " drop column verified_by"
     )
     apply_batch(warehouse, random.Random(8), 0)
     build_fifo(warehouse)
     assert warehouse.query(
-        "select count(*) from {intermediate}.incremental_symbol_state where last_built_by is null"
-    ) == [(0,)], "the state table gained its columns back, filled by this build"
+        "select count(*) from {intermediate}.incremental_symbol_state"
+        " where last_built_by is null or (verified_by is null and model_name = 'int_fifo_allocations')"
+    ) == [(0,)], "the state table gained its columns back, filled by this build and its tests"
     constraints = warehouse.query(
         "select conname from pg_constraint as c join pg_attribute as a"
         " on a.attrelid = c.conrelid and a.attnum = any(c.conkey)"

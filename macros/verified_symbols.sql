@@ -1,0 +1,99 @@
+{#-
+    Which symbols' rows of a per-symbol incremental model have passed its
+    invariant tests, recorded rather than assumed.
+
+    The state table (macros/incremental_by_symbol.sql) keeps, per model and
+    symbol, `verified_by`: the dbt invocation whose tests passed over the
+    symbol's rows as they are now. Writing a symbol's rows clears it (so do a
+    `dbt run`, a build whose tests then fail and a build killed before its
+    tests); `mark_verified_symbols`, run at the end of every invocation, sets
+    it only when every test on the model passed. Within a `dbt build`, the
+    invariant tests check every symbol not yet verified, so rows that were
+    never tested are tested by the next build whatever it recomputes, and a
+    five-minute build still checks only the few symbols it rewrote.
+-#}
+
+{#-
+    For the invariant tests: within a `dbt build`, a condition keeping the
+    symbols whose rows in one of `models` (per-symbol incremental models) are
+    not verified; `true` (every symbol) under `dbt test`, or when a model has
+    no state to trust (new, built by plain SQL, or by a release before
+    `verified_by`). A row without a symbol is always kept.
+-#}
+{% macro symbols_not_yet_verified(models, column='symbol') -%}
+    {%- set verified = [] -%}
+    {%- if execute and flags.WHICH == 'build' -%}
+        {%- for model in models -%}
+            {%- set state = verified_state_of(model) -%}
+            {%- if state is not none -%}
+                {%- do verified.append(
+                    'select symbol from ' ~ state ~ ' where model_name = ' ~ dbt.string_literal(model.identifier)
+                    ~ ' and verified_by is not null'
+                ) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if verified and verified | length == models | length -%}
+        -- Trusted: verified in every model the test reads. `in` keeps the
+        -- column in the caller's scope (a correlated subquery would resolve
+        -- an unqualified `symbol` to its own); coalesce keeps a null symbol.
+        not coalesce({{ column }} in ({{ verified | join(' intersect ') }}), false)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The state table beside `model` when it records verification, else none.
+    Asked of the catalog, not of dbt's relation cache: the state table is
+    made by a pre-hook, which the cache does not see in the build that made it.
+-#}
+{% macro verified_state_of(model) -%}
+    {%- set state = symbol_state_relation(model.schema) | trim -%}
+    {%- set found = run_query(
+        "select 1 from pg_attribute where attrelid = to_regclass(" ~ dbt.string_literal(state)
+        ~ ") and attname = 'verified_by' and not attisdropped"
+    ) -%}
+    {{- return(state if found.rows else none) -}}
+{%- endmacro %}
+
+{#-
+    on-run-end: for each per-symbol incremental model, when this `dbt build`
+    or `dbt test` ran every data test that reads the model and each passed
+    (or only warned, as its severity allows), the symbols not yet verified
+    are verified by this invocation: a build tested exactly those, a `dbt
+    test` every symbol. A `dbt test` with a failure clears every mark of the
+    model, since it cannot say which symbols failed: the next build tests
+    them all again. A partial selection, a failed build or a `dbt run`
+    marks nothing.
+-#}
+{% macro mark_verified_symbols(results) -%}
+    {%- set statements = [] -%}
+    {%- if execute and flags.WHICH in ('build', 'test') -%}
+        {%- set status_of = {} -%}
+        {%- for result in results -%}
+            {%- do status_of.update({result.node.unique_id: result.status | string}) -%}
+        {%- endfor -%}
+        {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list -%}
+        {%- for model in graph.nodes.values()
+            if model.resource_type == 'model' and model.config.incremental_strategy == 'replace_changed_symbols' -%}
+            {%- set statuses = [] -%}
+            {%- for test in tests if model.unique_id in test.depends_on.nodes -%}
+                {%- do statuses.append(status_of.get(test.unique_id, 'not run')) -%}
+            {%- endfor -%}
+            {%- set state = verified_state_of(model) if statuses else none -%}
+            {%- if state is not none -%}
+                {%- set filter = 'model_name = ' ~ dbt.string_literal(model.alias) -%}
+                {%- if statuses | reject('in', ['pass', 'warn']) | list | length == 0 -%}
+                    {%- do statements.append(
+                        'update ' ~ state ~ ' set verified_by = ' ~ dbt.string_literal(invocation_id)
+                        ~ ' where ' ~ filter ~ ' and verified_by is null'
+                    ) -%}
+                {%- elif flags.WHICH == 'test' and statuses | select('in', ['fail', 'error']) | list -%}
+                    {%- do statements.append('update ' ~ state ~ ' set verified_by = null where ' ~ filter) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- statements | join(';\n') if statements else 'select 1 /* no per-symbol model was verified */' -}}
+{%- endmacro %}
