@@ -62,21 +62,26 @@
     or `dbt test` ran every data test that reads the model and each passed
     (or only warned, as its severity allows), the symbols not yet verified
     are verified by this invocation: a build tested exactly those, a `dbt
-    test` every symbol. A `dbt test` with a failure clears every mark of the
+    test` every symbol. In a build, only state this invocation wrote is
+    marked, so rows another invocation rewrote meanwhile are not (one
+    invocation per schema at a time is still assumed: the scheduled `run`
+    holds a lock). A `dbt test` with a failure clears every mark of the
     model, since it cannot say which symbols failed: the next build tests
-    them all again. A partial selection, a failed build or a `dbt run`
-    marks nothing.
+    them all again. A partial selection, a failed build, a `dbt run` or an
+    `--empty` build marks nothing; nor is a model marked whose strategy also
+    rewrites rows outside the recomputed symbols (a `unique_key`).
 -#}
 {% macro mark_verified_symbols(results) -%}
     {%- set statements = [] -%}
-    {%- if execute and flags.WHICH in ('build', 'test') -%}
+    {%- if execute and flags.WHICH in ('build', 'test') and not flags.EMPTY -%}
         {%- set status_of = {} -%}
         {%- for result in results -%}
             {%- do status_of.update({result.node.unique_id: result.status | string}) -%}
         {%- endfor -%}
         {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list -%}
         {%- for model in graph.nodes.values()
-            if model.resource_type == 'model' and model.config.incremental_strategy == 'replace_changed_symbols' -%}
+            if model.resource_type == 'model' and model.config.incremental_strategy == 'replace_changed_symbols'
+                and not model.config.unique_key -%}
             {%- set statuses = [] -%}
             {%- for test in tests if model.unique_id in test.depends_on.nodes -%}
                 {%- do statuses.append(status_of.get(test.unique_id, 'not run')) -%}
@@ -84,10 +89,12 @@
             {%- set state = verified_state_of(model) if statuses else none -%}
             {%- if state is not none -%}
                 {%- set filter = 'model_name = ' ~ dbt.string_literal(model.alias) -%}
+                {%- set written_here = ' and last_built_by = ' ~ dbt.string_literal(invocation_id)
+                    if flags.WHICH == 'build' else '' -%}
                 {%- if statuses | reject('in', ['pass', 'warn']) | list | length == 0 -%}
                     {%- do statements.append(
                         'update ' ~ state ~ ' set verified_by = ' ~ dbt.string_literal(invocation_id)
-                        ~ ' where ' ~ filter ~ ' and verified_by is null'
+                        ~ ' where ' ~ filter ~ ' and verified_by is null' ~ written_here
                     ) -%}
                 {%- elif flags.WHICH == 'test' and statuses | select('in', ['fail', 'error']) | list -%}
                     {%- do statements.append('update ' ~ state ~ ' set verified_by = null where ' ~ filter) -%}
