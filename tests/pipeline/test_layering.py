@@ -38,7 +38,10 @@ def test_no_model_reads_a_later_layer(tmp_path: Path) -> None:
 INCREMENTAL_MACHINERY = {
     "analyze_if_table", "relax_retired_columns", "ensure_symbol_state", "record_symbol_state", "symbol_incremental_config",
     "where_symbol_changed", "changed_symbols", "legacy_sell_to_recompute", "grant_bi_read", "fifo_order_by", "fifo_order_keys",
+    "equity_curve_cut",
 }
+# The incremental strategies that keep rows a build did not recompute.
+KEEPING_STRATEGIES = {"replace_changed_symbols", "replace_from_cut"}
 
 
 def test_symbol_models_fingerprint_every_macro_they_compute_with(tmp_path: Path) -> None:
@@ -50,7 +53,7 @@ def test_symbol_models_fingerprint_every_macro_they_compute_with(tmp_path: Path)
     manifest = dbt_invoke.parse_manifest(target_path=tmp_path)
     unfingerprinted = {}
     for node in manifest.nodes.values():
-        if node.resource_type == "model" and node.config.get("incremental_strategy") == "replace_changed_symbols":
+        if node.resource_type == "model" and node.config.get("incremental_strategy") in KEEPING_STRATEGIES:
             called = {m.split(".")[-1] for m in node.depends_on.macros if m.startswith("macro.trades_warehouse.")}
             missing = called - fingerprinted - INCREMENTAL_MACHINERY
             if missing:

@@ -5,17 +5,75 @@
 -- let sells at one timestamp share one cumulative value. The peak starts at
 -- the starting equity, so a first losing trade is already a drawdown (the
 -- bot's query only took the peak from the first trade on).
-
+--
+-- Incremental from the earliest changed point (macros/equity_curve_cut.sql):
+-- a point depends only on the trades up to it, so a build keeps every point
+-- before the first trade that changed and carries the sequence, cumulative
+-- P&L and peak of the last kept point on. New fills at the end of a few
+-- symbols rewrite a few points, not the whole history.
+-- depends_on: {{ ref('int_fill_fingerprints') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_from_cut',
+    on_schema_change='append_new_columns',
+    pre_hook=["{{ ensure_symbol_state() }}"],
+    post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
+) }}
 with trades as (
     -- Already cut at `as_of`, like every FIFO model.
     select * from {{ ref('int_closed_trades') }}
 ),
 
+{% if is_incremental() %}
+cut as (
+    {{ equity_curve_cut(ref('int_closed_trades')) }}
+),
+
+kept_points as (
+    select * from {{ this }}
+),
+
+last_kept_point as (
+    select kept_points.trade_seq, kept_points.cumulative_pnl_usd, kept_points.peak_equity_usd
+    from kept_points
+    inner join cut on (kept_points.sell_time, kept_points.sell_order_id) < (cut.sell_time, cut.sell_order_id)
+    order by kept_points.sell_time desc, kept_points.sell_order_id desc
+    limit 1
+),
+
+carried as (
+    -- One row: what the points before the cut add up to (nothing before the first point).
+    select
+        coalesce(last_kept_point.trade_seq, 0) as trade_seq,
+        coalesce(last_kept_point.cumulative_pnl_usd, 0) as cumulative_pnl_usd,
+        coalesce(last_kept_point.peak_equity_usd, {{ starting_equity() }}) as peak_equity_usd
+    from (select) as one_row
+    left join last_kept_point on true
+),
+
+recomputed_trades as (
+    select trades.*
+    from trades
+    inner join cut on (trades.sell_time, trades.sell_order_id) >= (cut.sell_time, cut.sell_order_id)
+),
+{% else %}
+carried as (
+    select
+        0::bigint as trade_seq,
+        0 as cumulative_pnl_usd,
+        {{ starting_equity() }} as peak_equity_usd
+),
+
+recomputed_trades as (
+    select * from trades
+),
+{% endif %}
+
 closed_trades as (
     select
         *,
         {{ utc_date('sell_time') }} as sell_date
-    from trades
+    from recomputed_trades
     where is_closed_trade
 ),
 
@@ -23,33 +81,46 @@ sequenced as (
     -- Every window of the curve orders by (sell time, order id), not by
     -- trade_seq: one sort serves them all.
     select
-        *,
-        row_number() over curve_so_far as trade_seq
+        closed_trades.*,
+        carried.trade_seq + row_number() over curve_so_far as trade_seq,
+        carried.cumulative_pnl_usd + sum(closed_trades.realized_pnl_usd) over curve_so_far as cumulative_pnl_usd,
+        carried.peak_equity_usd as carried_peak_usd
     from closed_trades
-    window curve_so_far as (order by sell_time, sell_order_id rows between unbounded preceding and current row)
-),
-
-cumulated as (
-    select
-        *,
-        sum(realized_pnl_usd) over curve_so_far as cumulative_pnl_usd
-    from sequenced
-    window curve_so_far as (order by sell_time, sell_order_id rows between unbounded preceding and current row)
+    cross join carried
+    window curve_so_far as (
+        order by closed_trades.sell_time, closed_trades.sell_order_id rows between unbounded preceding and current row
+    )
 ),
 
 with_equity as (
     select
         *,
         {{ starting_equity() }} + cumulative_pnl_usd as equity_usd
-    from cumulated
+    from sequenced
+),
+
+with_running_max as (
+    select
+        *,
+        max(equity_usd) over curve_so_far as running_max_equity_usd
+    from with_equity
+    window curve_so_far as (order by sell_time, sell_order_id rows between unbounded preceding and current row)
 ),
 
 with_peak as (
+    -- The carried peak joins the running maximum as max() would have taken
+    -- it over the whole history (of equal values, the later one), so a point
+    -- carries the same text (scale) whether the curve was built whole or on.
     select
         *,
-        greatest({{ starting_equity() }}, max(equity_usd) over curve_so_far) as peak_equity_usd
-    from with_equity
-    window curve_so_far as (order by sell_time, sell_order_id rows between unbounded preceding and current row)
+        greatest(
+            {{ starting_equity() }},
+            case
+                when running_max_equity_usd >= carried_peak_usd then running_max_equity_usd
+                else carried_peak_usd
+            end
+        ) as peak_equity_usd
+    from with_running_max
 ),
 
 final as (

@@ -1,0 +1,91 @@
+{#-
+    Incremental builds of the equity curve, from the earliest changed point.
+
+    A point of the curve depends only on the trades up to it (in the order
+    sell time, sell order id), so when trades change, every point before the
+    first changed one stands. The curve records per symbol the fill
+    fingerprints it was built from, like the per-symbol models
+    (macros/incremental_by_symbol.sql); only the symbols whose fingerprint
+    changed are compared point by point.
+-#}
+
+{#-
+    One row, the cut: the earliest (sell time, sell order id) from which the
+    stored curve and `closed_trades` differ (a trade of a changed symbol that
+    appeared, went, or changed in any column the curve copies; a trade that
+    moved in time counts at the earlier of its two positions). The earliest
+    possible position when the curve is rebuilt whole (its build fingerprint
+    changed, or it has no state); no row when nothing changed.
+-#}
+{% macro equity_curve_cut(closed_trades) -%}
+    with changed_symbols as (
+        {{ changed_symbols(ref('int_fill_fingerprints')) }}
+    ),
+
+    current_points as (
+        select
+            sell_order_id,
+            sell_time,
+            row(
+                symbol, sell_time, source, trigger_name, matched_size, cost_basis_usd, matched_net_proceeds_usd,
+                fees_usd, realized_pnl_usd, outcome = 'win', outcome = 'loss'
+            )::text as point
+        from {{ closed_trades }}
+        where is_closed_trade and symbol in (select changed_symbols.symbol from changed_symbols)
+    ),
+
+    stored_points as (
+        select
+            sell_order_id,
+            sell_time,
+            row(
+                symbol, sell_time, source, trigger_name, matched_size, cost_basis_usd, matched_net_proceeds_usd,
+                fees_usd, realized_pnl_usd, is_win, is_loss
+            )::text as point
+        from {{ this }}
+        where symbol in (select changed_symbols.symbol from changed_symbols)
+    ),
+
+    changed_points as (
+        select
+            least(current_points.sell_time, stored_points.sell_time) as sell_time,
+            coalesce(current_points.sell_order_id, stored_points.sell_order_id) as sell_order_id
+        from current_points
+        full outer join stored_points on current_points.sell_order_id = stored_points.sell_order_id
+        where current_points.point is distinct from stored_points.point
+    ),
+
+    whole_curve as (
+        -- The text after every order id, and a time before every trade.
+        select '-infinity'::timestamptz as sell_time, ''::text as sell_order_id
+        where not exists (
+            select 1 from {{ symbol_state_relation() }}
+            where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
+        )
+    ),
+
+    cut_candidates as (
+        select * from whole_curve
+        union all
+        select * from changed_points
+    )
+
+    select sell_time, sell_order_id
+    from cut_candidates
+    order by sell_time, sell_order_id
+    limit 1
+{%- endmacro %}
+
+{#-
+    The strategy: drop the points from the cut on, insert the recomputed
+    ones (the model computes them from the same cut). Read by dbt's
+    incremental materialization as incremental_strategy='replace_from_cut'.
+-#}
+{% macro get_incremental_replace_from_cut_sql(arg_dict) -%}
+    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    delete from {{ arg_dict['target_relation'] }} as points
+    using ({{ equity_curve_cut(ref('int_closed_trades')) }}) as cut
+    where (points.sell_time, points.sell_order_id) >= (cut.sell_time, cut.sell_order_id);
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
