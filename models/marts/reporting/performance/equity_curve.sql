@@ -25,48 +25,48 @@ with trades as (
 ),
 
 {% if is_incremental() %}
-cut as (
-    {{ equity_curve_cut(ref('int_closed_trades')) }}
-),
+    cut as (
+        {{ equity_curve_cut(ref('int_closed_trades')) }}
+    ),
 
-kept_points as (
-    select * from {{ this }}
-),
+    kept_points as (
+        select * from {{ this }}
+    ),
 
-last_kept_point as (
-    select kept_points.trade_seq, kept_points.cumulative_pnl_usd, kept_points.peak_equity_usd
-    from kept_points
-    inner join cut on (kept_points.sell_time, kept_points.sell_order_id) < (cut.sell_time, cut.sell_order_id)
-    order by kept_points.sell_time desc, kept_points.sell_order_id desc
-    limit 1
-),
+    last_kept_point as (
+        select kept_points.trade_seq, kept_points.cumulative_pnl_usd, kept_points.peak_equity_usd
+        from kept_points
+        inner join cut on (kept_points.sell_time, kept_points.sell_order_id) < (cut.sell_time, cut.sell_order_id)
+        order by kept_points.sell_time desc, kept_points.sell_order_id desc
+        limit 1
+    ),
 
-carried as (
-    -- One row: what the points before the cut add up to (nothing before the first point).
-    select
-        coalesce(last_kept_point.trade_seq, 0) as trade_seq,
-        coalesce(last_kept_point.cumulative_pnl_usd, 0) as cumulative_pnl_usd,
-        coalesce(last_kept_point.peak_equity_usd, {{ starting_equity() }}) as peak_equity_usd
-    from (select) as one_row
-    left join last_kept_point on true
-),
+    carried as (
+        -- One row: what the points before the cut add up to (nothing before the first point).
+        select
+            coalesce(last_kept_point.trade_seq, 0) as trade_seq,
+            coalesce(last_kept_point.cumulative_pnl_usd, 0) as cumulative_pnl_usd,
+            coalesce(last_kept_point.peak_equity_usd, {{ starting_equity() }}) as peak_equity_usd
+        from (select) as one_row
+        left join last_kept_point on true
+    ),
 
-recomputed_trades as (
-    select trades.*
-    from trades
-    inner join cut on (trades.sell_time, trades.sell_order_id) >= (cut.sell_time, cut.sell_order_id)
-),
+    recomputed_trades as (
+        select trades.*
+        from trades
+        inner join cut on (trades.sell_time, trades.sell_order_id) >= (cut.sell_time, cut.sell_order_id)
+    ),
 {% else %}
-carried as (
-    select
-        0::bigint as trade_seq,
-        0 as cumulative_pnl_usd,
-        {{ starting_equity() }} as peak_equity_usd
-),
+    carried as (
+        select
+            0::bigint as trade_seq,
+            0 as cumulative_pnl_usd,
+            {{ starting_equity() }} as peak_equity_usd
+    ),
 
-recomputed_trades as (
-    select * from trades
-),
+    recomputed_trades as (
+        select * from trades
+    ),
 {% endif %}
 
 closed_trades as (
