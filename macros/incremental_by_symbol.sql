@@ -64,27 +64,30 @@
 {%- endmacro %}
 
 {#-
-    Pre-hook: the state table exists before the model's SQL reads it.
-    Models of one schema share it and build in parallel, so it is altered
-    only when a column is missing: `alter table ... add column if not
-    exists` locks the table whole even when there is nothing to add, and
-    made each model wait for the other's transaction to end (4.7 s to 6.6 s
-    of int_lot_balances' 10 s at 10M fills, waiting on int_closed_trades).
+    The state table of a schema, created when missing, with the columns a
+    table made by an earlier release lacks. Run once per schema by the
+    on-run-start hook (`create_symbol_states`), before any model: models of
+    one schema build in parallel and share the table, and on a fresh schema
+    two of them creating it at once made one fail on PostgreSQL's catalog
+    (`create table if not exists` is not atomic). Altered only when a column
+    is missing: `alter table ... add column if not exists` locks the table
+    whole even when there is nothing to add.
 -#}
-{% macro ensure_symbol_state() -%}
+{% macro symbol_state_ddl(schema=none) -%}
+    {%- set state = symbol_state_relation(schema) | trim -%}
     {#- No rows: the table does not exist yet, and the create below has every column. -#}
     {%- set missing_columns = [] -%}
     {%- if execute -%}
         {%- set present = run_query(
             "select attname::text from pg_attribute where attrelid = to_regclass("
-            ~ dbt.string_literal(symbol_state_relation() | trim) ~ ") and attnum > 0 and not attisdropped"
+            ~ dbt.string_literal(state) ~ ") and attnum > 0 and not attisdropped"
         ) -%}
         {%- if present.rows -%}
             {%- set missing_columns = ['recomputed_by', 'last_built_by', 'verified_by']
                 | reject('in', present.columns[0].values()) | list -%}
         {%- endif -%}
     {%- endif %}
-    create table if not exists {{ symbol_state_relation() }} (
+    create table if not exists {{ state }} (
         model_name text not null,
         symbol text not null,
         fingerprint numeric not null,
@@ -99,8 +102,39 @@
     );
     {%- for column in missing_columns %}
     -- A table made before this column existed gains it.
-    alter table {{ symbol_state_relation() }} add column if not exists {{ column }} text;
+    alter table {{ state }} add column if not exists {{ column }} text;
     {%- endfor %}
+{%- endmacro %}
+
+{#-
+    on-run-start: the state table of every schema holding a selected model
+    that keeps rows between builds, made before any model runs.
+-#}
+{% macro create_symbol_states() -%}
+    {%- set schemas = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and node.unique_id in selected_resources
+                and node.config.incremental_strategy in ['replace_changed_symbols', 'replace_from_cut']
+                and node.schema not in schemas -%}
+            {%- do schemas.append(node.schema) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- for schema in schemas %}
+    {{ symbol_state_ddl(schema) }}
+    {%- else %}
+    select 1 /* no selected model keeps state */
+    {%- endfor %}
+{%- endmacro %}
+
+{#-
+    Pre-hook, inside the model's transaction: the state table exists (made
+    by the on-run-start hook; here too for a run without it), one build at a
+    time changes the model, and a model built from nothing starts with no
+    state.
+-#}
+{% macro ensure_symbol_state() -%}
+    {{ symbol_state_ddl() }}
     {%- if not flags.FULL_REFRESH and load_relation(this) is not none %}
     -- One build at a time changes the table (readers are not blocked): two
     -- builds recomputing the same symbols would otherwise both insert them.

@@ -36,7 +36,7 @@ def test_no_model_reads_a_later_layer(tmp_path: Path) -> None:
 # What the per-symbol incremental models call besides the macros their rows
 # are computed with: hooks, the strategy's filters and grants.
 INCREMENTAL_MACHINERY = {
-    "analyze_if_table", "relax_retired_columns", "ensure_symbol_state", "record_symbol_state", "symbol_incremental_config",
+    "analyze_if_table", "relax_retired_columns", "symbol_state_ddl", "ensure_symbol_state", "record_symbol_state", "symbol_incremental_config",
     "where_symbol_changed", "changed_symbols", "legacy_sell_to_recompute", "grant_bi_read", "fifo_order_by", "fifo_order_keys",
     "equity_curve_cut",
 }
