@@ -16,14 +16,21 @@ windows as (
 ),
 
 opening_points as (
+    -- A window opens at the equity of the last point before it: the curve
+    -- already sums every earlier trade (summing them again per window
+    -- joined each window with the whole curve).
     select
         windows.window_name,
         0::bigint as trade_seq,
         windows.window_start_at as point_at,
-        {{ starting_equity() }} + coalesce(sum(curve.realized_pnl_usd), 0) as equity_usd
+        {{ starting_equity() }} + coalesce((
+            select curve.cumulative_pnl_usd
+            from curve
+            where curve.sell_time < windows.window_start_at
+            order by curve.trade_seq desc
+            limit 1
+        ), 0) as equity_usd
     from windows
-    left join curve on windows.window_start_at > curve.sell_time
-    group by windows.window_name, windows.window_start_at
 ),
 
 trade_points as (
@@ -52,12 +59,25 @@ with_peak as (
     )
 ),
 
+with_peak_at as (
+    -- The peak a point has fallen from is the last point up to it that stood
+    -- at its own running peak: the running peak never falls, so no later
+    -- point stood at a lower one. Same order as above: no second sort.
+    select
+        *,
+        max(point_at) filter (where equity_usd = peak_equity_usd) over window_so_far as peak_at
+    from with_peak
+    window window_so_far as (
+        partition by window_name order by trade_seq rows between unbounded preceding and current row
+    )
+),
+
 with_drawdown as (
     select
         *,
         equity_usd - peak_equity_usd as drawdown_usd,
         case when peak_equity_usd > 0 then (equity_usd - peak_equity_usd) / peak_equity_usd end as drawdown_pct
-    from with_peak
+    from with_peak_at
 ),
 
 per_window as (
@@ -100,21 +120,6 @@ closing_points as (
         on with_drawdown.window_name = per_window.window_name and with_drawdown.trade_seq = per_window.last_trade_seq
 ),
 
-peaks_before_trough as (
-    -- The peak a drawdown fell from: the last point up to the trough that
-    -- stood at the trough's running peak.
-    select
-        troughs.window_name,
-        max(with_drawdown.point_at) as peak_at
-    from troughs
-    inner join with_drawdown
-        on
-            troughs.window_name = with_drawdown.window_name
-            and troughs.trade_seq >= with_drawdown.trade_seq
-            and troughs.peak_equity_usd = with_drawdown.equity_usd
-    group by troughs.window_name
-),
-
 final as (
     select
         windows.window_name,
@@ -127,7 +132,7 @@ final as (
         {{ round_ratio('per_window.max_drawdown_pct') }} as max_drawdown_pct,
         -- No drawdown, no peak or trough to name.
         case when troughs.drawdown_usd < 0 then troughs.peak_equity_usd end as peak_equity_usd,
-        case when troughs.drawdown_usd < 0 then peaks_before_trough.peak_at end as peak_at,
+        case when troughs.drawdown_usd < 0 then troughs.peak_at end as peak_at,
         case when troughs.drawdown_usd < 0 then troughs.equity_usd end as trough_equity_usd,
         case when troughs.drawdown_usd < 0 then troughs.point_at end as trough_at,
         closing_points.drawdown_usd as current_drawdown_usd
@@ -135,7 +140,6 @@ final as (
     inner join per_window on windows.window_name = per_window.window_name
     inner join closing_points on windows.window_name = closing_points.window_name
     inner join troughs on windows.window_name = troughs.window_name
-    left join peaks_before_trough on windows.window_name = peaks_before_trough.window_name
 )
 
 select * from final
