@@ -77,14 +77,33 @@
 {%- endmacro %}
 
 {#-
+    Pre-hook of an incremental build, inside its transaction: the cut,
+    computed once into a temporary table that the model's SQL and the
+    strategy's delete both read (computing it twice scanned the trades and
+    the curve twice more: a second of a scheduled run at 1M fills, where the
+    spare copy's tables are cold).
+-#}
+{% macro record_equity_curve_cut() -%}
+    {%- if is_incremental() -%}
+        create temporary table {{ equity_curve_cut_relation() }} on commit drop as
+        {{ equity_curve_cut(ref('int_closed_trades')) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The temporary table holding this build's cut (one row, or none). -#}
+{% macro equity_curve_cut_relation() -%}
+    equity_curve_cut
+{%- endmacro %}
+
+{#-
     The strategy: drop the points from the cut on, insert the recomputed
-    ones (the model computes them from the same cut). Read by dbt's
-    incremental materialization as incremental_strategy='replace_from_cut'.
+    ones. Read by dbt's incremental materialization as
+    incremental_strategy='replace_from_cut'.
 -#}
 {% macro get_incremental_replace_from_cut_sql(arg_dict) -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
     delete from {{ arg_dict['target_relation'] }} as points
-    using ({{ equity_curve_cut(ref('int_closed_trades')) }}) as cut
+    using {{ equity_curve_cut_relation() }} as cut
     where (points.sell_time, points.sell_order_id) >= (cut.sell_time, cut.sell_order_id);
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}

@@ -16,7 +16,7 @@
     materialized='incremental',
     incremental_strategy='replace_from_cut',
     on_schema_change='append_new_columns',
-    pre_hook=["{{ ensure_symbol_state() }}"],
+    pre_hook=["{{ ensure_symbol_state() }}", "{{ record_equity_curve_cut() }}"],
     post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
 ) }}
 with trades as (
@@ -26,7 +26,8 @@ with trades as (
 
 {% if is_incremental() %}
     cut as (
-        {{ equity_curve_cut(ref('int_closed_trades')) }}
+        -- Written by the pre-hook (record_equity_curve_cut), for the strategy's delete too.
+        select * from {{ equity_curve_cut_relation() }}
     ),
 
     kept_points as (
