@@ -56,7 +56,7 @@
     ),
 
     whole_curve as (
-        -- The text after every order id, and a time before every trade.
+        -- A time before every trade, and the text that sorts first.
         select '-infinity'::timestamptz as sell_time, ''::text as sell_order_id
         where not exists (
             select 1 from {{ symbol_state_relation() }}

@@ -13,8 +13,11 @@
     past or deleted by reconciliation changes its symbol's fingerprint too.
 
     The build fingerprint covers what would change every row: the model's
-    code, the FIFO order, `allocation_version`, `fifo_dust` and `as_of`. When
-    it differs from the recorded one, every row is rebuilt, never mixed.
+    code and the code of every model upstream of it (a release that changes
+    how int_closed_trades computes a trade must reach fct_fills' kept rows
+    too), the FIFO order, `allocation_version`, `fifo_dust`, `as_of` and the
+    variables a model lists in `meta.build_fingerprint_vars`. When it differs
+    from the recorded one, every row is rebuilt, never mixed.
     `--full-refresh` rebuilds everything as usual.
 -#}
 
@@ -23,11 +26,31 @@
 {%- endmacro %}
 
 {% macro build_fingerprint() -%}
+    {%- set upstream = [] -%}
+    {%- do upstream_models(model, upstream) -%}
+    {%- set upstream_code = [] -%}
+    {%- for unique_id in upstream | sort -%}
+        {%- do upstream_code.append(graph.nodes[unique_id].raw_code) -%}
+    {%- endfor -%}
+    {%- set extra_vars = [] -%}
+    {%- for name in (model.config.get('meta') or {}).get('build_fingerprint_vars', []) -%}
+        {%- do extra_vars.append(name ~ '=' ~ var(name)) -%}
+    {%- endfor -%}
     {{- local_md5(
         model.raw_code ~ '|' ~ fifo_order_by() ~ '|' ~ fifo_order_keys() ~ '|'
         ~ var('allocation_version') ~ '|' ~ var('fifo_dust') ~ '|' ~ var('as_of', '')
         ~ '|' ~ row_macros_of_symbol_models()
+        ~ '|' ~ extra_vars | join('|')
+        ~ '|' ~ upstream_code | join('|')
     ) -}}
+{%- endmacro %}
+
+{#- Adds to `found` the unique ids of every model upstream of `node`. -#}
+{% macro upstream_models(node, found) -%}
+    {%- for parent in node.depends_on.nodes if parent.startswith('model.') and parent not in found -%}
+        {%- do found.append(parent) -%}
+        {%- do upstream_models(graph.nodes[parent], found) -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#-
@@ -41,7 +64,7 @@
 {% macro row_macros_of_symbol_models() -%}
     {{- daily_measures_of_fills() ~ '|' ~ until_as_of('c') ~ '|' ~ utc_date('c')
         ~ '|' ~ is_closed_trade('m') ~ '|' ~ trade_outcome('p', 'm')
-        ~ '|' ~ surrogate_key(['a', 'b']) ~ '|' ~ round_ratio('r') ~ '|' ~ starting_equity() -}}
+        ~ '|' ~ surrogate_key(['a', 'b']) ~ '|' ~ round_ratio('r') -}}
 {%- endmacro %}
 
 {#- The symbols whose rows must be recomputed: fingerprint changed, new, or gone. -#}

@@ -106,12 +106,15 @@ def apply_batch(
     latest = max(r[3] for r in rows)
     new_rows = []
     for n in range(rng.randint(1, 6)):
-        kind = rng.choice(["new", "late", "correct", "delete", "flip", "new_symbol", "legacy_parent"])
+        kind = rng.choice(["new", "late", "correct", "delete", "flip", "new_symbol", "legacy_parent",
+                           "move", "resymbol", "tie"])
         victim = rows[rng.randrange(len(rows))]
-        if kind in ("new", "late", "new_symbol"):
+        if kind in ("new", "late", "new_symbol", "tie"):
             symbol = f"NEW{batch}-USD" if kind == "new_symbol" else rng.choice(symbols)
-            when = latest + timedelta(minutes=n + 1) if kind != "late" else victim[3] - timedelta(seconds=1)
+            when = latest + timedelta(minutes=n + 1) if kind not in ("late", "tie") else victim[3] - timedelta(seconds=1)
             symbol = victim[1] if kind == "late" else symbol
+            if kind == "tie":  # at another fill's very time, often of another symbol: the curve orders by id
+                when = victim[3]
             new_rows.append(order(f"b{batch}-{n}", rng.choice(["buy", "sell"]), when.isoformat(),
                                   rng.uniform(0.01, 5.0), rng.uniform(1, 100), symbol=symbol))
             touched.add(symbol)
@@ -128,6 +131,14 @@ def apply_batch(
             warehouse.execute("update {raw}.trade_records set parent_id = %s, pnl_usd = %s, realized_profit = null"
                               " where order_id = %s", (parent[0], rng.uniform(-50, 50), victim[0]))
             touched.add(victim[1])
+        elif kind == "move":  # a fill restamped (reconciliation): its trade moves on the curve
+            warehouse.execute("update {raw}.trade_records set order_time = order_time + %s where order_id = %s",
+                              (timedelta(hours=rng.choice([-30, -2, 3, 40])), victim[0]))
+            touched.add(victim[1])
+        elif kind == "resymbol":  # a fill filed under the wrong symbol, corrected
+            other = rng.choice(symbols)
+            warehouse.execute("update {raw}.trade_records set symbol = %s where order_id = %s", (other, victim[0]))
+            touched.update({victim[1], other})
         elif kind == "delete":
             warehouse.execute("delete from {raw}.trade_records where order_id = %s", (victim[0],))
             touched.add(victim[1])
@@ -160,7 +171,12 @@ def test_incremental_builds_equal_a_full_build(pair: tuple[Warehouse, Warehouse]
         fingerprints_before = fingerprints(incremental)
         touched_ids: set[str] = set()
         touched = apply_batch(incremental, rng, batch, touched_ids)
+        ((started_xid,),) = incremental.query("select pg_current_xact_id()::text::bigint % 4294967296")
         build_fifo(incremental)
+        # The curve keeps every point before the first changed one: what the build wrote is a suffix.
+        rewritten = [xmin > started_xid for (xmin,) in incremental.query(
+            "select xmin::text::bigint from {marts}.equity_curve order by trade_seq")]
+        assert rewritten == sorted(rewritten), "equity_curve rewrote points before one it kept"
         after = row_versions(incremental)
         # Staging retypes only the order ids whose raw rows changed.
         orders_after = order_versions(incremental)
@@ -347,10 +363,18 @@ def test_rows_no_test_has_passed_are_tested_by_the_next_build(make_warehouse: Ca
 
 
 def test_a_changed_setting_rebuilds_every_row(make_warehouse: Callable[[str], Warehouse]) -> None:
-    """allocation_version (like fifo_dust, as_of or the model's code) changes every row: none is kept."""
+    """allocation_version (like fifo_dust, as_of or the model's code) changes every row: none is kept;
+    starting_equity_usd rebuilds the equity curve and nothing of the FIFO core."""
     warehouse = make_warehouse("version")
     warehouse.load(list(synthetic_rows(600, 4, seed=3)))
     build_fifo(warehouse, "--full-refresh")
+    allocations = row_versions(warehouse)
+    build_fifo(warehouse, dbt_vars={"starting_equity_usd": 5000})
+    assert warehouse.query(
+        "select distinct equity_usd - cumulative_pnl_usd from {marts}.equity_curve"
+    ) == [(Decimal(5000),)]
+    assert row_versions(warehouse) == allocations, "the allocations do not depend on the starting equity"
+    build_fifo(warehouse)
     build_fifo(warehouse, dbt_vars={"allocation_version": 3})
     versions = warehouse.query("select distinct allocation_version from {marts}.fct_fifo_allocations")
     assert versions == [(3,)]

@@ -10,14 +10,17 @@
 -- a point depends only on the trades up to it, so a build keeps every point
 -- before the first trade that changed and carries the sequence, cumulative
 -- P&L and peak of the last kept point on. New fills at the end of a few
--- symbols rewrite a few points, not the whole history.
+-- symbols rewrite a few points, not the whole history. The cut is computed
+-- once by a pre-hook into a temporary table, so the compiled SQL of an
+-- incremental build runs only inside that build.
 -- depends_on: {{ ref('int_fill_fingerprints') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_from_cut',
     on_schema_change='append_new_columns',
     pre_hook=["{{ ensure_symbol_state() }}", "{{ record_equity_curve_cut() }}"],
-    post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
+    post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"],
+    meta={'build_fingerprint_vars': ['starting_equity_usd']}
 ) }}
 with trades as (
     -- Already cut at `as_of`, like every FIFO model.
