@@ -33,7 +33,7 @@
 {% macro analyze_if_table() -%}
     {%- if config.get('materialized') == 'table' or (
         config.get('materialized') == 'incremental'
-        and config.get('incremental_strategy') not in ('replace_changed_symbols', 'replace_changed_orders', 'replace_from_cut')
+        and config.get('incremental_strategy') not in symbol_state_strategies() + ['replace_changed_orders']
     ) -%}
         analyze {{ this }}
     {%- endif -%}

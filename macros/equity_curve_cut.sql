@@ -58,10 +58,7 @@
     whole_curve as (
         -- A time before every trade, and the text that sorts first.
         select '-infinity'::timestamptz as sell_time, ''::text as sell_order_id
-        where not exists (
-            select 1 from {{ symbol_state_relation() }}
-            where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
-        )
+        where not exists ({{ current_build_state() }})
     ),
 
     cut_candidates as (

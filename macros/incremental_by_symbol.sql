@@ -67,15 +67,26 @@
         ~ '|' ~ surrogate_key(['a', 'b']) ~ '|' ~ round_ratio('r') -}}
 {%- endmacro %}
 
+{#-
+    The model's recorded per-symbol state that was built under the current
+    build fingerprint (none when the fingerprint changed: every row is rebuilt).
+-#}
+{% macro current_build_state() -%}
+    select symbol, fingerprint
+    from {{ symbol_state_relation() }}
+    where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
+{%- endmacro %}
+
+{#- The strategies whose models keep rows between builds and record per-symbol state. -#}
+{% macro symbol_state_strategies() -%}
+    {{ return(['replace_changed_symbols', 'replace_from_cut']) }}
+{%- endmacro %}
+
 {#- The symbols whose rows must be recomputed: fingerprint changed, new, or gone. -#}
 {% macro changed_symbols(fingerprints) -%}
     select coalesce(current_fills.symbol, built.symbol) as symbol
     from {{ fingerprints }} as current_fills
-    full outer join (
-        select symbol, fingerprint
-        from {{ symbol_state_relation() }}
-        where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
-    ) as built on current_fills.symbol = built.symbol
+    full outer join ({{ current_build_state() }}) as built on current_fills.symbol = built.symbol
     where current_fills.fingerprint is distinct from built.fingerprint
 {%- endmacro %}
 
@@ -138,7 +149,7 @@
     {%- if execute -%}
         {%- for node in graph.nodes.values()
             if node.resource_type == 'model' and node.unique_id in selected_resources
-                and node.config.incremental_strategy in ['replace_changed_symbols', 'replace_from_cut']
+                and node.config.incremental_strategy in symbol_state_strategies()
                 and node.schema not in schemas -%}
             {%- do schemas.append(node.schema) -%}
         {%- endfor -%}
@@ -151,13 +162,11 @@
 {%- endmacro %}
 
 {#-
-    Pre-hook, inside the model's transaction: the state table exists (made
-    by the on-run-start hook; here too for a run without it), one build at a
-    time changes the model, and a model built from nothing starts with no
-    state.
+    Pre-hook, inside the model's transaction (the state table was made by
+    the on-run-start hook): one build at a time changes the model, and a
+    model built from nothing starts with no state.
 -#}
 {% macro ensure_symbol_state() -%}
-    {{ symbol_state_ddl() }}
     {%- if not flags.FULL_REFRESH and load_relation(this) is not none %}
     -- One build at a time changes the table (readers are not blocked): two
     -- builds recomputing the same symbols would otherwise both insert them.
@@ -217,10 +226,7 @@
     delete from {{ arg_dict['target_relation'] }}
     where
         symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
-        or not exists (
-            select 1 from {{ symbol_state_relation() }}
-            where model_name = '{{ this.identifier }}' and build_fingerprint = '{{ build_fingerprint() }}'
-        )
+        or not exists ({{ current_build_state() }})
         {%- if arg_dict['unique_key'] %}
         -- A model that also recomputes rows outside the changed symbols
         -- (unique_key set) replaces them by key.
