@@ -8,14 +8,11 @@ with windows as (
     select * from {{ ref('report_windows') }}
 ),
 
-curve as (
-    select * from {{ ref('equity_curve') }}
-),
-
--- `not materialized`: read by two steps, this import would otherwise be
--- written aside whole (every column, every row) before either reads it.
-trades as not materialized (
-    select * from {{ ref('fct_fills') }}
+-- The daily measures per symbol: a window is whole UTC days up to `as_of`
+-- (report_windows), so its counts and sums are sums of days, a few rows per
+-- symbol instead of every trade and fill.
+daily as (
+    select * from {{ ref('int_fills_aggregated_daily') }}
 ),
 
 allocations as (
@@ -27,9 +24,9 @@ lots as (
 ),
 
 symbols as (
-    select distinct trades.symbol
-    from trades
-    inner join windows on trades.order_time <= windows.window_end_at
+    select distinct daily.symbol
+    from daily
+    inner join windows on daily.date_day <= windows.end_date
     where windows.window_name = 'all'
 ),
 
@@ -37,6 +34,8 @@ window_symbols as (
     select
         windows.window_name,
         windows.window_order,
+        windows.start_date,
+        windows.end_date,
         windows.window_start_at,
         windows.window_end_at,
         symbols.symbol
@@ -44,35 +43,24 @@ window_symbols as (
     cross join symbols
 ),
 
-trade_stats as (
+day_stats as (
+    -- Days hold fills up to `as_of` only, and a window's last day ends there.
     select
         window_symbols.window_name,
         window_symbols.symbol,
-        count(*) as trades,
-        count(*) filter (where curve.is_win) as wins,
-        count(*) filter (where curve.is_loss) as losses,
-        count(*) filter (where not curve.is_win and not curve.is_loss) as breakevens,
-        sum(curve.realized_pnl_usd) as realized_pnl_usd,
-        coalesce(sum(curve.realized_pnl_usd) filter (where curve.is_win), 0) as gross_profit_usd,
-        coalesce(sum(curve.realized_pnl_usd) filter (where curve.is_loss), 0) as gross_loss_usd
+        sum(daily.trades)::bigint as trades,
+        sum(daily.wins)::bigint as wins,
+        sum(daily.losses)::bigint as losses,
+        sum(daily.breakevens)::bigint as breakevens,
+        sum(daily.realized_pnl_usd) as realized_pnl_usd,
+        sum(daily.gross_profit_usd) as gross_profit_usd,
+        sum(daily.gross_loss_usd) as gross_loss_usd,
+        sum(daily.fees_usd) as fees_usd
     from window_symbols
-    inner join curve
+    inner join daily
         on
-            window_symbols.symbol = curve.symbol
-            and {{ in_window('window_symbols', 'curve.sell_time') }}
-    group by window_symbols.window_name, window_symbols.symbol
-),
-
-fee_stats as (
-    select
-        window_symbols.window_name,
-        window_symbols.symbol,
-        sum(trades.fees_usd) as fees_usd
-    from window_symbols
-    inner join trades
-        on
-            window_symbols.symbol = trades.symbol
-            and {{ in_window('window_symbols', 'trades.order_time') }}
+            window_symbols.symbol = daily.symbol
+            and daily.date_day between window_symbols.start_date and window_symbols.end_date
     group by window_symbols.window_name, window_symbols.symbol
 ),
 
@@ -107,17 +95,17 @@ final as (
         window_symbols.window_name,
         window_symbols.window_order,
         window_symbols.symbol,
-        coalesce(trade_stats.trades, 0) as trades,
-        coalesce(trade_stats.wins, 0) as wins,
-        coalesce(trade_stats.losses, 0) as losses,
-        coalesce(trade_stats.breakevens, 0) as breakevens,
-        {{ round_ratio(win_rate('trade_stats.wins', 'trade_stats.trades')) }} as win_rate,
-        coalesce(trade_stats.gross_profit_usd, 0) as gross_profit_usd,
-        coalesce(trade_stats.gross_loss_usd, 0) as gross_loss_usd,
-        {{ round_ratio(profit_factor('trade_stats.gross_profit_usd', 'trade_stats.gross_loss_usd')) }}
+        coalesce(day_stats.trades, 0) as trades,
+        coalesce(day_stats.wins, 0) as wins,
+        coalesce(day_stats.losses, 0) as losses,
+        coalesce(day_stats.breakevens, 0) as breakevens,
+        {{ round_ratio(win_rate('day_stats.wins', 'day_stats.trades')) }} as win_rate,
+        coalesce(day_stats.gross_profit_usd, 0) as gross_profit_usd,
+        coalesce(day_stats.gross_loss_usd, 0) as gross_loss_usd,
+        {{ round_ratio(profit_factor('day_stats.gross_profit_usd', 'day_stats.gross_loss_usd')) }}
             as profit_factor,
-        coalesce(trade_stats.realized_pnl_usd, 0) as realized_pnl_usd,
-        coalesce(fee_stats.fees_usd, 0) as fees_usd,
+        coalesce(day_stats.realized_pnl_usd, 0) as realized_pnl_usd,
+        coalesce(day_stats.fees_usd, 0) as fees_usd,
         trim_scale(holding_stats.avg_holding_hours) as avg_holding_hours,
         -- percentile_cont works in double precision; the median of seconds is
         -- a duration, not money, so the float is harmless here.
@@ -126,10 +114,8 @@ final as (
         coalesce(open_positions.open_size, 0) as open_size,
         coalesce(open_positions.open_cost_basis_usd, 0) as open_cost_basis_usd
     from window_symbols
-    left join trade_stats
-        on window_symbols.window_name = trade_stats.window_name and window_symbols.symbol = trade_stats.symbol
-    left join fee_stats
-        on window_symbols.window_name = fee_stats.window_name and window_symbols.symbol = fee_stats.symbol
+    left join day_stats
+        on window_symbols.window_name = day_stats.window_name and window_symbols.symbol = day_stats.symbol
     left join holding_stats
         on window_symbols.window_name = holding_stats.window_name and window_symbols.symbol = holding_stats.symbol
     left join open_positions on window_symbols.symbol = open_positions.symbol

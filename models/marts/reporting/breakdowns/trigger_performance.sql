@@ -45,31 +45,79 @@ buys as (
     from lots
 ),
 
+band_edges as (
+    -- Every band's bounds, distinct and in order (null without bands).
+    select array_agg(edge order by edge) as edges
+    from (
+        select min_notional_usd as edge from notional_bands
+        union
+        select max_notional_usd as edge from notional_bands
+    ) as band_bounds
+),
+
+edge_pieces as (
+    -- The edges cut the notional line into pieces that no band edge splits:
+    -- each edge itself (a band includes both its bounds) and the open gap
+    -- after it. Every notional in one piece lies in the same bands.
+    select
+        subscripts.edge_position,
+        piece_kinds.on_edge,
+        band_edges.edges[subscripts.edge_position] as piece_start,
+        case
+            when piece_kinds.on_edge then band_edges.edges[subscripts.edge_position]
+            else band_edges.edges[subscripts.edge_position + 1]
+        end as piece_end
+    from band_edges
+    cross join generate_subscripts(band_edges.edges, 1) as subscripts (edge_position)
+    cross join (values (true), (false)) as piece_kinds (on_edge)
+    where piece_kinds.on_edge or subscripts.edge_position < cardinality(band_edges.edges)
+),
+
+piece_triggers as (
+    -- Bands do not overlap; should a mapping edit make them, a piece in
+    -- several takes the band that starts lowest (then the first name, then
+    -- the narrowest).
+    select distinct on (edge_pieces.edge_position, edge_pieces.on_edge)
+        edge_pieces.edge_position,
+        edge_pieces.on_edge,
+        band.trigger_name
+    from edge_pieces
+    inner join notional_bands as band
+        on edge_pieces.piece_start >= band.min_notional_usd and edge_pieces.piece_end <= band.max_notional_usd
+    order by
+        edge_pieces.edge_position, edge_pieces.on_edge,
+        band.min_notional_usd, band.trigger_name, band.max_notional_usd
+),
+
+buys_placed as (
+    -- width_bucket finds a notional's place among the edges by binary
+    -- search: a hash join on the few pieces, instead of every buy tried
+    -- against every band.
+    select
+        buys.*,
+        case when buys.recorded_trigger is null then width_bucket(buys.notional_usd, band_edges.edges) end
+            as edge_position,
+        band_edges.edges
+    from buys
+    cross join band_edges
+),
+
 buy_triggers as (
     select
-        buys.buy_order_id,
-        buys.notional_usd,
-        buys.sold_size,
-        buys.realized_pnl_usd,
-        coalesce(buys.recorded_trigger, band.trigger_name, fallback_trigger.trigger_name, 'unknown') as trigger_name,
-        buys.recorded_trigger is null as is_inferred
-    from buys
+        buys_placed.buy_order_id,
+        buys_placed.notional_usd,
+        buys_placed.sold_size,
+        buys_placed.realized_pnl_usd,
+        coalesce(
+            buys_placed.recorded_trigger, piece_triggers.trigger_name, fallback_trigger.trigger_name, 'unknown'
+        ) as trigger_name,
+        buys_placed.recorded_trigger is null as is_inferred
+    from buys_placed
     cross join fallback_trigger
-    -- Bands do not overlap; should a mapping edit make them, a notional in
-    -- several takes the band that starts lowest (then the first name, then
-    -- the narrowest): a join on the few bands, not a sorted lookup per buy.
-    left join notional_bands as band
+    left join piece_triggers
         on
-            buys.recorded_trigger is null
-            and buys.notional_usd between band.min_notional_usd and band.max_notional_usd
-            and not exists (
-                select 1
-                from notional_bands as lower_band
-                where
-                    (lower_band.min_notional_usd, lower_band.trigger_name, lower_band.max_notional_usd)
-                    < (band.min_notional_usd, band.trigger_name, band.max_notional_usd)
-                    and buys.notional_usd between lower_band.min_notional_usd and lower_band.max_notional_usd
-            )
+            buys_placed.edge_position = piece_triggers.edge_position
+            and (buys_placed.notional_usd = buys_placed.edges[buys_placed.edge_position]) = piece_triggers.on_edge
 ),
 
 entry_rows as (
