@@ -362,6 +362,51 @@ def test_rows_no_test_has_passed_are_tested_by_the_next_build(make_warehouse: Ca
     assert "sell_allocations_sum_to_size" in failed_tests(warehouse.build(*FIFO_SELECTION))
 
 
+def test_row_and_key_tests_check_the_rows_not_yet_verified(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """In a build, row-local tests (not_null, accepted_values, at_least...) read the rows of symbols no
+    test has passed over yet, and uniqueness tests every key those rows carry, against the whole table:
+    a duplicate in a verified symbol is still found. `dbt test` reads every row."""
+    warehouse = make_warehouse("scoped")
+    warehouse.load(list(synthetic_rows(400, 3, seed=23)))
+    build_fifo(warehouse, "--full-refresh")
+    (changed, latest), (kept, _), *_ = warehouse.query(
+        "select symbol, max(order_time) from {raw}.trade_records group by symbol order by symbol"
+    )
+    warehouse.load([order("late-buy", "buy", (latest + timedelta(minutes=1)).isoformat(), 1.5, 10.0,
+                          symbol=changed)], replace=False)
+    assert warehouse.dbt("run", *FIFO_SELECTION).success
+    assert verification(warehouse, "int_closed_trades")[changed] is None
+    assert verification(warehouse, "int_closed_trades")[kept] is not None
+
+    # Wrong rows in the symbol no test has passed over yet...
+    warehouse.execute("update {intermediate}.int_closed_trades set outcome = 'bogus'"
+                      " where sell_order_id = (select min(sell_order_id) from {intermediate}.int_closed_trades"
+                      " where symbol = %s)", (changed,))
+    warehouse.execute("update {intermediate}.int_lot_balances set remaining_size = -1"
+                      " where buy_order_id = (select min(buy_order_id) from {intermediate}.int_lot_balances"
+                      " where symbol = %s)", (changed,))
+    # ...and a copy of a verified symbol's trade filed under it: the key is the verified row's too.
+    warehouse.execute("insert into {intermediate}.int_closed_trades select * from {intermediate}.int_closed_trades"
+                      " where sell_order_id = (select min(sell_order_id) from {intermediate}.int_closed_trades"
+                      " where symbol = %s)", (kept,))
+    warehouse.execute("update {intermediate}.int_closed_trades set symbol = %s where ctid = ("
+                      " select max(ctid) from {intermediate}.int_closed_trades where symbol = %s)", (changed, kept))
+    # A lot duplicated within the verified symbol, behind dbt's back: no build rewrote it.
+    warehouse.execute("insert into {intermediate}.int_lot_balances select * from {intermediate}.int_lot_balances"
+                      " where buy_order_id = (select min(buy_order_id) from {intermediate}.int_lot_balances"
+                      " where symbol = %s)", (kept,))
+
+    failed = {f.split(":")[0].split(".")[2] for f in warehouse.build(*FIFO_SELECTION).failures}
+    assert {
+        "accepted_values_int_closed_trades_outcome__win__loss__breakeven",
+        "at_least_int_lot_balances_remaining_size__0",
+        "unique_int_closed_trades_sell_order_id",
+    } <= failed, failed
+    assert "unique_int_lot_balances_buy_order_id" not in failed, "verified rows are not read again by a build"
+    tested = warehouse.dbt("test", "--select", "int_lot_balances", "--exclude", "test_type:unit")
+    assert any("unique_int_lot_balances_buy_order_id" in f for f in tested.failures), tested.failures
+
+
 def test_a_changed_setting_rebuilds_every_row(make_warehouse: Callable[[str], Warehouse]) -> None:
     """allocation_version (like fifo_dust, as_of or the model's code) changes every row: none is kept;
     starting_equity_usd rebuilds the equity curve and nothing of the FIFO core."""

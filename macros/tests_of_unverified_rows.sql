@@ -1,0 +1,122 @@
+{#-
+    Five-minute builds test what changed, not the whole history, for the
+    generic tests whose verdict on a row cannot change while the row stays as
+    it is.
+
+    A per-symbol incremental model records which symbols' rows have passed
+    every test on the model (`verified_by`, macros/verified_symbols.sql) and
+    clears the mark whenever it rewrites a symbol. Within a `dbt build`:
+    - a row-local test (each row passes or fails on its own values: not_null,
+      accepted_values, at_least, at_most, buy_not_after_sell) checks the rows
+      of the symbols not yet verified;
+    - a uniqueness test (unique, unique_combination_of_columns) checks every
+      key that a row of those symbols carries, against the whole table: a
+      duplicate needs at least one row that changed since the last pass, and
+      it may sit in another symbol.
+    `dbt test`, a model without that state, and every other test (totals,
+    counts, relationships: their verdict depends on other rows or models)
+    check everything, as before.
+-#}
+
+{#- The generic tests that judge each row alone. -#}
+{% macro row_local_tests() -%}
+    {{ return(['not_null', 'accepted_values', 'at_least', 'at_most', 'buy_not_after_sell']) }}
+{%- endmacro %}
+
+{#-
+    For a test on `relation`: a condition keeping the rows not yet verified
+    when `relation` is a per-symbol incremental model and this is a `dbt
+    build`, else `true` (every row).
+-#}
+{% macro rows_not_yet_verified(relation) -%}
+    {%- set found = [] -%}
+    {%- if execute and flags.WHICH == 'build' and relation is not string -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model'
+                and node.config.incremental_strategy == 'replace_changed_symbols'
+                and not node.config.unique_key
+                and (node.alias or node.name) == relation.identifier
+                and node.schema == relation.schema -%}
+            {%- do found.append(node) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- if found -%}
+        {#- With no symbol verified yet (a full build), every row is read: the plain test is cheaper. -#}
+        {%- set state = verified_state_of(relation) -%}
+        {%- set any_verified = run_query(
+            'select 1 from ' ~ state ~ ' where model_name = ' ~ dbt.string_literal(relation.identifier)
+            ~ ' and verified_by is not null limit 1'
+        ) if state is not none else none -%}
+        {%- if not any_verified or not any_verified.rows -%}
+            {%- do found.clear() -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{- symbols_not_yet_verified([relation]) if found else 'true' -}}
+{%- endmacro %}
+
+{#-
+    Overrides dbt's where-subquery (the relation a generic test reads, with
+    its `where` config) to add the rows-not-yet-verified condition for the
+    row-local tests.
+-#}
+{% macro postgres__get_where_subquery(relation) -%}
+    {%- set conditions = [] -%}
+    {%- set where = config.get('where', '') -%}
+    {%- if where -%}
+        {%- do conditions.append('(' ~ where ~ ')') -%}
+    {%- endif -%}
+    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
+    {#- Parsing renders this too, with none of the project's macros in reach. -#}
+    {%- if execute and test_name in row_local_tests() -%}
+        {%- set unverified = rows_not_yet_verified(relation) | trim -%}
+        {%- if unverified != 'true' -%}
+            {%- do conditions.append(unverified) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if conditions -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The rows of `model` whose `columns` values some not-yet-verified row also
+    has (every row when everything is checked): the candidates a uniqueness
+    test groups. Keys are matched on the first column, by a semi-join (an
+    `in` under an `or` would not be one: PostgreSQL then runs the subquery
+    once per row when its keys outgrow work_mem). With `null_keys_match`
+    (nulls count as equal), the rows whose first column is null are added.
+-#}
+{% macro rows_sharing_unverified_keys(model, columns, null_keys_match=false) -%}
+    {%- set unverified = rows_not_yet_verified(model) | trim -%}
+    {%- if unverified == 'true' -%}
+        select * from {{ model }}
+    {%- else -%}
+        select * from {{ model }}
+        where {{ columns[0] }} in (
+            select unverified_rows.{{ columns[0] }}
+            from {{ model }} as unverified_rows
+            where {{ unverified }}
+        )
+        {%- if null_keys_match %}
+        union all
+        select * from {{ model }} where {{ columns[0] }} is null
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- dbt's unique test, reading only the keys of rows not yet verified in a build (see above). -#}
+{% macro postgres__test_unique(model, column_name) -%}
+with candidate_rows as (
+    {{ rows_sharing_unverified_keys(model, [column_name]) }}
+)
+
+select
+    {{ column_name }} as unique_field,
+    count(*) as n_records
+from candidate_rows
+where {{ column_name }} is not null
+group by {{ column_name }}
+having count(*) > 1
+{%- endmacro %}
