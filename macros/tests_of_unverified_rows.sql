@@ -26,11 +26,18 @@
 {#-
     For a test on `relation`: a condition keeping the rows not yet verified
     when `relation` is a per-symbol incremental model and this is a `dbt
-    build`, else `true` (every row).
+    build`, else `true` (every row). Not in an `--empty` build (its refs are
+    subqueries), nor for a test whose verdict is not simply "any failing row
+    fails": a warn or error threshold, a severity of warn or another
+    failure count would judge a part of the rows as if it were all of them.
 -#}
 {% macro rows_not_yet_verified(relation) -%}
     {%- set found = [] -%}
-    {%- if execute and flags.WHICH == 'build' and relation is not string -%}
+    {%- set plain_verdict = (config.get('severity') or 'error') | lower == 'error'
+        and (config.get('warn_if') or '!= 0') | replace(' ', '') == '!=0'
+        and (config.get('error_if') or '!= 0') | replace(' ', '') == '!=0'
+        and (config.get('fail_calc') or 'count(*)') | replace(' ', '') | lower == 'count(*)' -%}
+    {%- if execute and flags.WHICH == 'build' and not flags.EMPTY and plain_verdict and relation is not string -%}
         {%- for node in graph.nodes.values()
             if node.resource_type == 'model'
                 and node.config.incremental_strategy == 'replace_changed_symbols'

@@ -46,13 +46,16 @@ buys as (
 ),
 
 band_edges as (
-    -- Every band's bounds, distinct and in order (null without bands).
+    -- Every band's bounds, distinct and in order (null without bands). A
+    -- band without an upper bound contains no notional (`between` a bound
+    -- and null is never true), and width_bucket refuses a null edge.
     select array_agg(edge order by edge) as edges
     from (
         select min_notional_usd as edge from notional_bands
         union
         select max_notional_usd as edge from notional_bands
     ) as band_bounds
+    where edge is not null
 ),
 
 edge_pieces as (
