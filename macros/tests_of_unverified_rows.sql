@@ -32,58 +32,35 @@
     failure count would judge a part of the rows as if it were all of them.
 -#}
 {% macro rows_not_yet_verified(relation) -%}
-    {%- set found = [] -%}
     {%- set plain_verdict = (config.get('severity') or 'error') | lower == 'error'
         and (config.get('warn_if') or '!= 0') | replace(' ', '') == '!=0'
         and (config.get('error_if') or '!= 0') | replace(' ', '') == '!=0'
         and (config.get('fail_calc') or 'count(*)') | replace(' ', '') | lower == 'count(*)' -%}
+    {%- set marked = [] -%}
     {%- if execute and flags.WHICH == 'build' and not flags.EMPTY and plain_verdict and relation is not string -%}
-        {%- for node in graph.nodes.values()
-            if node.resource_type == 'model'
-                and node.config.incremental_strategy == 'replace_changed_symbols'
-                and not node.config.unique_key
-                and (node.alias or node.name) == relation.identifier
-                and node.schema == relation.schema -%}
-            {%- do found.append(node) -%}
+        {%- for node in models_with_verification()
+            if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
+            {%- do marked.append(node) -%}
         {%- endfor -%}
     {%- endif -%}
-    {%- if found -%}
-        {#- With no symbol verified yet (a full build), every row is read: the plain test is cheaper. -#}
-        {%- set state = verified_state_of(relation) -%}
-        {%- set any_verified = run_query(
-            'select 1 from ' ~ state ~ ' where model_name = ' ~ dbt.string_literal(relation.identifier)
-            ~ ' and verified_by is not null limit 1'
-        ) if state is not none else none -%}
-        {%- if not any_verified or not any_verified.rows -%}
-            {%- do found.clear() -%}
-        {%- endif -%}
-    {%- endif -%}
-    {{- symbols_not_yet_verified([relation]) if found else 'true' -}}
+    {{- symbols_not_yet_verified([relation]) if marked else 'true' -}}
 {%- endmacro %}
 
 {#-
     Overrides dbt's where-subquery (the relation a generic test reads, with
-    its `where` config) to add the rows-not-yet-verified condition for the
-    row-local tests.
+    its `where` config): dbt's own, narrowed to the rows not yet verified for
+    the row-local tests.
 -#}
 {% macro postgres__get_where_subquery(relation) -%}
-    {%- set conditions = [] -%}
-    {%- set where = config.get('where', '') -%}
-    {%- if where -%}
-        {%- do conditions.append('(' ~ where ~ ')') -%}
-    {%- endif -%}
+    {%- set tested = dbt.default__get_where_subquery(relation) -%}
     {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
     {#- Parsing renders this too, with none of the project's macros in reach. -#}
-    {%- if execute and test_name in row_local_tests() -%}
-        {%- set unverified = rows_not_yet_verified(relation) | trim -%}
-        {%- if unverified != 'true' -%}
-            {%- do conditions.append(unverified) -%}
-        {%- endif -%}
-    {%- endif -%}
-    {%- if conditions -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
+    {%- set unverified = rows_not_yet_verified(relation) | trim
+        if execute and test_name in row_local_tests() else 'true' -%}
+    {%- if unverified != 'true' -%}
+        {%- do return('(select * from ' ~ tested ~ ' where ' ~ unverified ~ ') dbt_unverified_rows') -%}
     {%- else -%}
-        {%- do return(relation) -%}
+        {%- do return(tested) -%}
     {%- endif -%}
 {%- endmacro %}
 

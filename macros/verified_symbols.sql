@@ -18,18 +18,19 @@
     symbols whose rows in one of `models` (per-symbol incremental models) are
     not verified; `true` (every symbol) under `dbt test`, or when a model has
     no state to trust (new, built by plain SQL, or by a release before
-    `verified_by`). A row without a symbol is always kept.
+    `verified_by`) or none of its symbols verified. A row without a symbol
+    is always kept.
 -#}
 {% macro symbols_not_yet_verified(models, column='symbol') -%}
     {%- set verified = [] -%}
     {%- if execute and flags.WHICH == 'build' -%}
         {%- for model in models -%}
             {%- set state = verified_state_of(model) -%}
-            {%- if state is not none -%}
-                {%- do verified.append(
-                    'select symbol from ' ~ state ~ ' where model_name = ' ~ dbt.string_literal(model.identifier)
-                    ~ ' and verified_by is not null'
-                ) -%}
+            {%- set verified_symbols = 'select symbol from ' ~ state ~ ' where model_name = '
+                ~ dbt.string_literal(model.identifier) ~ ' and verified_by is not null' -%}
+            {#- With no symbol verified yet (a full build), every row is read: the plain test is cheaper. -#}
+            {%- if state is not none and run_query(verified_symbols ~ ' limit 1').rows -%}
+                {%- do verified.append(verified_symbols) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
@@ -79,9 +80,7 @@
             {%- do status_of.update({result.node.unique_id: result.status | string}) -%}
         {%- endfor -%}
         {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list -%}
-        {%- for model in graph.nodes.values()
-            if model.resource_type == 'model' and model.config.incremental_strategy == 'replace_changed_symbols'
-                and not model.config.unique_key -%}
+        {%- for model in models_with_verification() -%}
             {%- set statuses = [] -%}
             {%- for test in tests if model.unique_id in test.depends_on.nodes -%}
                 {%- do statuses.append(status_of.get(test.unique_id, 'not run')) -%}
@@ -103,4 +102,20 @@
         {%- endfor -%}
     {%- endif -%}
     {{- statements | join(';\n') if statements else 'select 1 /* no per-symbol model was verified */' -}}
+{%- endmacro %}
+
+{#-
+    The models whose rows carry verification marks: per-symbol incremental
+    models whose strategy rewrites only the symbols it recomputed (a model
+    with a `unique_key` also replaces rows of other symbols, so no mark on it
+    could be trusted).
+-#}
+{% macro models_with_verification() -%}
+    {%- set found = [] -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.config.incremental_strategy == 'replace_changed_symbols'
+            and not node.config.unique_key -%}
+        {%- do found.append(node) -%}
+    {%- endfor -%}
+    {{- return(found) -}}
 {%- endmacro %}
