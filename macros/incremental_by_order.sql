@@ -62,7 +62,8 @@
 {%- endmacro %}
 
 {% macro raw_source_has_row_versions(source_relation) -%}
-    {%- if not execute -%}
+    {#- In an --empty build the source is a subquery, with no versions (and no rows). -#}
+    {%- if not execute or source_relation.limit is not none -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set kind = run_query(
@@ -73,7 +74,7 @@
 
 {#- True when this build may recompute only the changed order ids: incremental, built rows of this fingerprint. -#}
 {% macro orders_build_by_change() -%}
-    {%- if not execute or this is none or not is_incremental() -%}
+    {%- if not execute or this is none or not is_incremental() or is_empty_build() -%}
         {{ return(false) }}
     {%- endif -%}
     {#- A table from before this column (an upgrade) is rebuilt; append_new_columns adds it first. -#}
@@ -108,6 +109,14 @@
 
 {#- Pre-hook: what the build reads, and the order ids to recompute, fixed for the whole build. -#}
 {% macro fix_changed_order_ids(source_relation) -%}
+    {%- if is_empty_build() %}
+    -- An --empty build keeps what the last build read (is_empty_build).
+    create unlogged table if not exists {{ raw_orders_read_relation() }} as
+    select
+        order_id::text as order_key,
+        {{ raw_row_version('raw_orders', source_relation) }} as raw_row_version
+    from {{ relation_as(source_relation, 'raw_orders') }}
+    {%- else %}
     {%- if execute and this is not none and is_incremental() %}
     -- One build at a time changes the table (readers are not blocked): two
     -- builds computing the same changed ids would otherwise both insert them.
@@ -118,7 +127,7 @@
     select
         order_id::text as order_key,
         {{ raw_row_version('raw_orders', source_relation) }} as raw_row_version
-    from {{ source_relation }} as raw_orders;
+    from {{ relation_as(source_relation, 'raw_orders') }};
     drop table if exists {{ changed_orders_relation() }};
     {%- if orders_build_by_change() %}
     -- Versions are unique on each side (one per raw row), so a version on
@@ -165,6 +174,7 @@
     select order_id from {{ this }} where rejection_reason = 'future_order_time' and order_id is not null;
     analyze {{ changed_orders_relation() }}
     {%- endif %}
+    {%- endif %}
 {%- endmacro %}
 
 {#-
@@ -193,15 +203,15 @@
 
 {#-
     Post-hook: fresh statistics after a full build, or when the build retyped
-    a tenth of the rows or more; a build that retyped a few orders leaves
-    them to autovacuum (a whole-table sample cost about half a second).
+    half of the rows or more; a build that retyped fewer leaves them to
+    autovacuum (see analyze_when_much_changed).
 -#}
 {% macro analyze_after_retyping() -%}
     do $analyze$
     begin
         if to_regclass('{{ changed_orders_relation() }}') is null then
             execute 'analyze {{ this }}';
-        elsif (select count(*) from {{ changed_orders_relation() }}) * 10
+        elsif (select count(*) from {{ changed_orders_relation() }}) * 2
             >= (select reltuples from pg_class where oid = '{{ this }}'::regclass) then
             execute 'analyze {{ this }}';
         end if;
@@ -216,7 +226,9 @@
 -#}
 {% macro get_incremental_replace_changed_orders_sql(arg_dict) -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
-    {%- if orders_build_by_change() %}
+    {%- if is_empty_build() %}
+    -- An --empty build adds its no rows and deletes nothing (is_empty_build).
+    {%- elif orders_build_by_change() %}
     -- Two statements, not `is null or in (subquery)`: see join_changed_orders.
     delete from {{ arg_dict['target_relation'] }} where order_id is null;
     delete from {{ arg_dict['target_relation'] }} as built

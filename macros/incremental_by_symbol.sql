@@ -85,7 +85,7 @@
 {#- The symbols whose rows must be recomputed: fingerprint changed, new, or gone. -#}
 {% macro changed_symbols(fingerprints) -%}
     select coalesce(current_fills.symbol, built.symbol) as symbol
-    from {{ fingerprints }} as current_fills
+    from {{ relation_as(fingerprints, 'current_fills') }}
     full outer join ({{ current_build_state() }}) as built on current_fills.symbol = built.symbol
     where current_fills.fingerprint is distinct from built.fingerprint
 {%- endmacro %}
@@ -185,6 +185,10 @@
     until this or a later invocation's tests pass over them.
 -#}
 {% macro record_symbol_state(fingerprints) -%}
+    {%- if is_empty_build() %}
+    -- An --empty build leaves the state as it is (is_empty_build).
+    select 1
+    {%- else %}
     -- A full build cleared the state (pre-hook) and a changed build
     -- fingerprint matches no recorded symbol: then every symbol is changed.
     create temporary table recomputed_symbols on commit drop as
@@ -208,12 +212,13 @@
         '{{ invocation_id }}',
         -- Rows just written have passed no test yet.
         case when recomputed_symbols.symbol is null then kept_state.verified_by end
-    from {{ fingerprints }} as fingerprints
+    from {{ relation_as(fingerprints, 'fingerprints') }}
     left join recomputed_symbols on fingerprints.symbol = recomputed_symbols.symbol
     left join kept_state on fingerprints.symbol = kept_state.symbol;
     {{ analyze_when_much_changed(
         'select count(*) from recomputed_symbols', 'select count(*) from ' ~ fingerprints
     ) }}
+    {%- endif %}
 {%- endmacro %}
 
 {#-
@@ -223,6 +228,7 @@
 -#}
 {% macro get_incremental_replace_changed_symbols_sql(arg_dict) -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
+    {%- if not is_empty_build() %}
     delete from {{ arg_dict['target_relation'] }}
     where
         symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
@@ -232,6 +238,7 @@
         -- (unique_key set) replaces them by key.
         or {{ arg_dict['unique_key'] }} in (select {{ arg_dict['unique_key'] }} from {{ arg_dict['temp_relation'] }})
         {%- endif %};
+    {%- endif %}
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {%- endmacro %}

@@ -37,7 +37,7 @@
         and (config.get('error_if') or '!= 0') | replace(' ', '') == '!=0'
         and (config.get('fail_calc') or 'count(*)') | replace(' ', '') | lower == 'count(*)' -%}
     {%- set marked = [] -%}
-    {%- if execute and flags.WHICH == 'build' and not flags.EMPTY and plain_verdict and relation is not string -%}
+    {%- if execute and flags.WHICH == 'build' and not is_empty_build() and plain_verdict and relation is not string -%}
         {%- for node in models_with_verification()
             if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
             {%- do marked.append(node) -%}

@@ -74,7 +74,7 @@
 -#}
 {% macro mark_verified_symbols(results) -%}
     {%- set statements = [] -%}
-    {%- if execute and flags.WHICH in ('build', 'test') and not flags.EMPTY -%}
+    {%- if execute and flags.WHICH in ('build', 'test') and not is_empty_build() -%}
         {%- set status_of = {} -%}
         {%- for result in results -%}
             {%- do status_of.update({result.node.unique_id: result.status | string}) -%}

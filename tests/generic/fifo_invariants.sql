@@ -250,14 +250,14 @@ as_of as (
 
 fills as (
     select all_fills.*
-    from {{ fills }} as all_fills
+    from {{ relation_as(fills, "all_fills") }}
     cross join as_of
     where all_fills.order_time <= as_of.as_of_at and {{ symbols_not_yet_verified([allocations, lot_balances], 'all_fills.symbol') }}
 ),
 
 allocations as (
     select all_allocations.*
-    from {{ allocations }} as all_allocations
+    from {{ relation_as(allocations, "all_allocations") }}
     cross join as_of
     where
         all_allocations.sell_time <= as_of.as_of_at

@@ -85,6 +85,9 @@ parent_use_before_sell as (
         on
             sells.legacy_parent_id = allocations.buy_order_id
             and (sells.sell_time, sells.sell_order_id) > (allocations.sell_time, allocations.sell_order_id)
+    -- Only the parents' allocations, found first: joined directly, every
+    -- allocation was hashed even when no sell names a parent.
+    where allocations.buy_order_id in (select sells.legacy_parent_id from sells)
     group by sells.sell_order_id
 ),
 

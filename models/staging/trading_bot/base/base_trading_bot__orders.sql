@@ -24,7 +24,7 @@ with raw_orders as (
         md5(trade_records::text) as raw_row_hash,
         -- What the next incremental build compares.
         {{ raw_row_version('trade_records', source('trading_bot', 'trade_records')) }} as raw_row_version
-    from {{ source('trading_bot', 'trade_records') }} as trade_records
+    from {{ relation_as(source('trading_bot', 'trade_records'), 'trade_records') }}
     {{ join_changed_orders(
         'trade_records.order_id', raw_row_version('trade_records', source('trading_bot', 'trade_records'))
     ) }}
