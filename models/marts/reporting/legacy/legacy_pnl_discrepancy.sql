@@ -87,7 +87,7 @@ parent_use_before_sell as (
             and (sells.sell_time, sells.sell_order_id) > (allocations.sell_time, allocations.sell_order_id)
     -- Only the parents' allocations, found first: joined directly, every
     -- allocation was hashed even when no sell names a parent.
-    where allocations.buy_order_id in (select sells.legacy_parent_id from sells)
+    where allocations.buy_order_id in (select named_parents.legacy_parent_id from sells as named_parents)
     group by sells.sell_order_id
 ),
 
