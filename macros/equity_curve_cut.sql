@@ -102,7 +102,13 @@
 {% macro record_equity_curve_cut() -%}
     {%- if is_incremental() -%}
         create temporary table {{ equity_curve_cut_relation() }} on commit drop as
+        {%- if is_empty_build() %}
+        -- An --empty build keeps every point (is_empty_build): no cut, and no
+        -- comparison of every stored point with the empty trades.
+        select null::timestamptz as sell_time, null::text as sell_order_id where false
+        {%- else %}
         {{ equity_curve_cut(ref('int_closed_trades')) }}
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

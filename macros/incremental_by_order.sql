@@ -109,8 +109,9 @@
 
 {#- Pre-hook: what the build reads, and the order ids to recompute, fixed for the whole build. -#}
 {% macro fix_changed_order_ids(source_relation) -%}
-    {%- if is_empty_build() %}
-    -- An --empty build keeps what the last build read (is_empty_build).
+    {%- if is_empty_build() and is_incremental() %}
+    -- An --empty build keeps what the last build read (is_empty_build);
+    -- one that makes the table anew (fresh, --full-refresh) records its empty read.
     create unlogged table if not exists {{ raw_orders_read_relation() }} as
     select
         order_id::text as order_key,
@@ -203,15 +204,18 @@
 
 {#-
     Post-hook: fresh statistics after a full build, or when the build retyped
-    half of the rows or more; a build that retyped fewer leaves them to
-    autovacuum (see analyze_when_much_changed).
+    a tenth of the rows or more; a build that retyped a few orders leaves
+    them to autovacuum (a whole-table sample cost about half a second). A
+    tenth, not half as for the per-symbol models: a bulk load of new orders
+    changes what every model after staging is planned on (see the header of
+    base_trading_bot__orders), where a symbol's rows rewritten keep their shape.
 -#}
 {% macro analyze_after_retyping() -%}
     do $analyze$
     begin
         if to_regclass('{{ changed_orders_relation() }}') is null then
             execute 'analyze {{ this }}';
-        elsif (select count(*) from {{ changed_orders_relation() }}) * 2
+        elsif (select count(*) from {{ changed_orders_relation() }}) * 10
             >= (select reltuples from pg_class where oid = '{{ this }}'::regclass) then
             execute 'analyze {{ this }}';
         end if;

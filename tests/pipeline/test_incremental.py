@@ -516,6 +516,8 @@ def test_an_empty_build_checks_the_sql_and_keeps_the_data(make_warehouse: Callab
     read = "select order_key, raw_row_version from {staging}.base_trading_bot__orders__raw_read order by 1, 2"
     read_before = warehouse.query(read)
     versions = row_versions(warehouse)
+    staging_versions = order_versions(warehouse)
+    curve_versions = row_versions(warehouse, "{marts}.equity_curve", "sell_order_id")
 
     empty = warehouse.build("--empty")
     assert empty.success, empty.failures
@@ -529,4 +531,16 @@ def test_an_empty_build_checks_the_sql_and_keeps_the_data(make_warehouse: Callab
     outcome = warehouse.build()
     assert outcome.success, outcome.failures
     assert row_versions(warehouse) == versions, "the build after an --empty one recomputes nothing"
+    assert order_versions(warehouse) == staging_versions
+    assert row_versions(warehouse, "{marts}.equity_curve", "sell_order_id") == curve_versions
+
+    # --empty --full-refresh empties everything, staging's read record too: consistent, and rebuilt whole.
+    emptied = warehouse.build("--empty", "--full-refresh")
+    assert emptied.success, emptied.failures
+    tested = warehouse.dbt("test", "--exclude", "test_type:unit")
+    assert tested.success, tested.failures
+    assert warehouse.query(read) == []
+    outcome = warehouse.build()
+    assert outcome.success, outcome.failures
+    assert {model: snapshot(warehouse, model) for model in COMPARED} == before
     assert {model: snapshot(warehouse, model) for model in COMPARED} == before
