@@ -165,12 +165,29 @@
     Pre-hook, inside the model's transaction (the state table was made by
     the on-run-start hook): one build at a time changes the model, and a
     model built from nothing starts with no state.
+
+    A selection that leaves the fingerprints out compares with them as the
+    last build left them. When that was an `--empty` build they are empty
+    (and the staging views read nothing), so every symbol this model holds
+    would look gone: its rows would be deleted and published empty until a
+    whole build. The build stops instead, saying what to run.
 -#}
 {% macro ensure_symbol_state() -%}
     {%- if not flags.FULL_REFRESH and load_relation(this) is not none %}
     -- One build at a time changes the table (readers are not blocked): two
     -- builds recomputing the same symbols would otherwise both insert them.
     lock table {{ this }} in exclusive mode;
+    {%- if execute and not is_empty_build()
+        and 'model.' ~ project_name ~ '.int_fill_fingerprints' not in selected_resources %}
+    do $fingerprints_left_out$
+    begin
+        if not exists (select 1 from {{ ref('int_fill_fingerprints') }})
+            and exists (select 1 from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}') then
+            raise exception 'int_fill_fingerprints is empty (left so by a dbt build --empty?) and this selection does not rebuild it: {{ this.identifier }} would drop every symbol it holds. Run a whole dbt build, or select +{{ this.identifier }}.';
+        end if;
+    end
+    $fingerprints_left_out$;
+    {%- endif %}
     {%- endif %}
     {%- if flags.FULL_REFRESH or load_relation(this) is none %}
     -- Built from nothing: no symbol's state stands (rolled back with the build if it fails).

@@ -499,7 +499,8 @@ def test_columns_an_earlier_release_stored_are_relaxed(make_warehouse: Callable[
 def test_an_empty_build_checks_the_sql_and_keeps_the_data(make_warehouse: Callable[[str], Warehouse]) -> None:
     """`dbt build --empty` (every ref and source reads no rows) passes on a fresh target and on one that
     holds data; there it leaves the incremental tables, their state and what staging read as they were
-    (views and tables it makes empty, as dbt does), so the next build recomputes nothing."""
+    (views and tables it makes empty, as dbt does), so the next build recomputes nothing; a selection
+    that leaves out the fingerprints it emptied stops instead of dropping every symbol."""
     warehouse = make_warehouse("empty")
     warehouse.load(list(synthetic_rows(600, 4, seed=11)))
     fresh = warehouse.build("--empty")
@@ -527,6 +528,11 @@ def test_an_empty_build_checks_the_sql_and_keeps_the_data(make_warehouse: Callab
     assert [warehouse.query(state.format(f"{{{schema}}}.incremental_symbol_state"))
             for schema in ("intermediate", "marts")] == state_before
     assert warehouse.query(read) == read_before
+
+    # A selection without the fingerprints (empty now) stops rather than drop every symbol.
+    partial = warehouse.build("--select", "fct_fills")
+    assert not partial.success and any("int_fill_fingerprints is empty" in f for f in partial.failures), partial.failures
+    assert snapshot(warehouse, "fct_fills") == before["fct_fills"]
 
     outcome = warehouse.build()
     assert outcome.success, outcome.failures
