@@ -109,26 +109,23 @@
 
 {#- Pre-hook: what the build reads, and the order ids to recompute, fixed for the whole build. -#}
 {% macro fix_changed_order_ids(source_relation) -%}
-    {%- if is_empty_build() and is_incremental() %}
-    -- An --empty build keeps what the last build read (is_empty_build);
-    -- one that makes the table anew (fresh, --full-refresh) records its empty read.
-    create unlogged table if not exists {{ raw_orders_read_relation() }} as
-    select
-        order_id::text as order_key,
-        {{ raw_row_version('raw_orders', source_relation) }} as raw_row_version
-    from {{ relation_as(source_relation, 'raw_orders') }}
-    {%- else %}
-    {%- if execute and this is not none and is_incremental() %}
+    {#- An --empty build keeps what the last build read (is_empty_build); one
+        that makes the table anew (fresh, --full-refresh) records its empty read. -#}
+    {%- set keep_read = is_empty_build() and is_incremental() -%}
+    {%- if not keep_read and execute and this is not none and is_incremental() %}
     -- One build at a time changes the table (readers are not blocked): two
     -- builds computing the same changed ids would otherwise both insert them.
     lock table {{ this }} in exclusive mode;
     {%- endif %}
+    {%- if not keep_read %}
     drop table if exists {{ raw_orders_read_relation() }};
-    create unlogged table {{ raw_orders_read_relation() }} as
+    {%- endif %}
+    create unlogged table {{ "if not exists" if keep_read }} {{ raw_orders_read_relation() }} as
     select
         order_id::text as order_key,
         {{ raw_row_version('raw_orders', source_relation) }} as raw_row_version
-    from {{ relation_as(source_relation, 'raw_orders') }};
+    from {{ relation_as(source_relation, 'raw_orders') }}
+    {%- if not keep_read %};
     drop table if exists {{ changed_orders_relation() }};
     {%- if orders_build_by_change() %}
     -- Versions are unique on each side (one per raw row), so a version on
