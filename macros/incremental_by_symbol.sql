@@ -90,11 +90,21 @@
     where current_fills.fingerprint is distinct from built.fingerprint
 {%- endmacro %}
 
-{#- In an incremental build, the filter to the changed symbols; nothing otherwise. -#}
+{#-
+    In an incremental build, the filter to the changed symbols; nothing
+    otherwise. An array, not `in (select ...)`: PostgreSQL cannot tell how
+    few symbols a full join of fingerprints will keep (it guesses all of
+    them) and then scans the whole table, where `= any(array)` is an index
+    condition on the symbol index (macros/symbol_index.sql).
+-#}
 {% macro where_symbol_changed() -%}
     {%- if is_incremental() -%}
-        where symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
+        {{ symbol_changed_filter('where') }}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro symbol_changed_filter(keyword='where', column='symbol') -%}
+    {{ keyword }} {{ column }} = any(array({{ changed_symbols(ref('int_fill_fingerprints')) }}))
 {%- endmacro %}
 
 {#-
@@ -246,15 +256,19 @@
 {% macro get_incremental_replace_changed_symbols_sql(arg_dict) -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
     {%- if not is_empty_build() %}
+    -- Three deletes, not one with `or`: each can use the symbol index, or
+    -- none of them runs.
     delete from {{ arg_dict['target_relation'] }}
-    where
-        symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
-        or not exists ({{ current_build_state() }})
-        {%- if arg_dict['unique_key'] %}
-        -- A model that also recomputes rows outside the changed symbols
-        -- (unique_key set) replaces them by key.
-        or {{ arg_dict['unique_key'] }} in (select {{ arg_dict['unique_key'] }} from {{ arg_dict['temp_relation'] }})
-        {%- endif %};
+    {{ symbol_changed_filter('where') }};
+    -- No state of this build fingerprint: every row goes (one check, not one per row).
+    delete from {{ arg_dict['target_relation'] }}
+    where not exists ({{ current_build_state() }});
+    {%- if arg_dict['unique_key'] %}
+    -- A model that also recomputes rows outside the changed symbols
+    -- (unique_key set) replaces them by key.
+    delete from {{ arg_dict['target_relation'] }}
+    where {{ arg_dict['unique_key'] }} in (select {{ arg_dict['unique_key'] }} from {{ arg_dict['temp_relation'] }});
+    {%- endif %}
     {%- endif %}
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
@@ -275,7 +289,7 @@
         incremental_strategy='replace_changed_symbols',
         on_schema_change='append_new_columns',
         pre_hook=["{{ relax_retired_columns(" ~ retired_columns ~ ") }}", "{{ ensure_symbol_state() }}"],
-        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"]
+        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}", "{{ ensure_symbol_index() }}"]
     ) }}
 {%- endmacro %}
 

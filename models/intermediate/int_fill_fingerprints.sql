@@ -13,13 +13,9 @@ final as (
     select
         symbol,
         count(*) as fills,
-        -- A row's text keeps each field in its place and tells null from
-        -- empty: concat_ws skipped nulls, so a value moving from pnl_usd to
-        -- realized_profit hashed the same.
-        sum(hashtextextended(row(
-            order_id, side, order_time, size, price, fees_usd, status, source, trigger_name, order_type,
-            legacy_parent_id, legacy_pnl_usd, legacy_realized_profit, legacy_cost_basis_usd
-        )::text, 0)::numeric) as fingerprint,
+        -- Each fill's hash is computed once, when staging types its row
+        -- (base_trading_bot__orders.fill_hash).
+        sum(fill_hash) as fingerprint,
         min(order_time) filter (where {{ until_as_of('order_time') }}) as first_fill_at,
         max(order_time) as last_fill_at
     from fills

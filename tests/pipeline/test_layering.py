@@ -39,7 +39,7 @@ INCREMENTAL_MACHINERY = {
     "analyze_if_table", "relax_retired_columns", "symbol_state_ddl", "ensure_symbol_state", "upstream_models", "record_symbol_state", "symbol_incremental_config",
     "where_symbol_changed", "changed_symbols", "legacy_sell_to_recompute", "grant_bi_read", "fifo_order_by", "fifo_order_keys",
     "equity_curve_cut", "record_equity_curve_cut", "equity_curve_cut_relation", "current_build_state",
-    "symbol_state_strategies",
+    "symbol_state_strategies", "symbol_changed_filter", "ensure_symbol_index",
 }
 # Macros that only render a variable: fingerprinted when a model lists the variable.
 VAR_MACROS = {"starting_equity_usd": {"starting_equity"}}

@@ -19,7 +19,8 @@ final as (
         legacy_parent_id,
         legacy_pnl_usd,
         legacy_realized_profit,
-        legacy_cost_basis_usd
+        legacy_cost_basis_usd,
+        fill_hash
     from orders
     where is_fill and rejection_reason is null
 )

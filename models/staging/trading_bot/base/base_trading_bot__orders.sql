@@ -11,7 +11,7 @@
     incremental_strategy='replace_changed_orders',
     on_schema_change='append_new_columns',
     pre_hook=["{{ fix_changed_order_ids(source('trading_bot', 'trade_records')) }}"],
-    post_hook=['{{ analyze_after_retyping() }}']
+    post_hook=['{{ ensure_symbol_index() }}', '{{ analyze_after_retyping() }}']
 ) }}
 with raw_orders as (
     select
@@ -153,7 +153,7 @@ with_reason as materialized (
     from classified
 ),
 
-final as (
+typed as (
     select
         order_id,
         symbol,
@@ -182,6 +182,25 @@ final as (
         raw_row_version,
         '{{ staging_build_fingerprint() }}'::text as build_fingerprint
     from with_reason
+),
+
+final as (
+    select
+        *,
+        -- What int_fill_fingerprints sums per symbol: a hash of everything a
+        -- fill says, computed here once per typed row rather than for every
+        -- fill at every build (0.6 s a build at 1M fills). A row's text
+        -- keeps each field in its place and tells null from empty (concat_ws
+        -- skipped nulls: a value moving from pnl_usd to realized_profit hashed the same).
+        hashtextextended(row(
+            order_id, side, order_time, size, price, fees_usd, status, source, trigger_name, order_type,
+            legacy_parent_id, legacy_pnl_usd, legacy_realized_profit, legacy_cost_basis_usd
+        )::text, 0) as fill_hash
+    from typed
+    -- Rows of one symbol lie together, as every later model reads them: a
+    -- build that recomputes a few symbols reads their pages by the symbol
+    -- index (macros/symbol_index.sql) instead of the whole table.
+    order by symbol collate "C", order_time
 )
 
 select * from final
