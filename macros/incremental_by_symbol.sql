@@ -95,7 +95,7 @@
     otherwise. An array, not `in (select ...)`: PostgreSQL cannot tell how
     few symbols a full join of fingerprints will keep (it guesses all of
     them) and then scans the whole table, where `= any(array)` is an index
-    condition on the symbol index (macros/symbol_index.sql).
+    condition on the symbol index (macros/table_indexes.sql).
 -#}
 {% macro where_symbol_changed() -%}
     {%- if is_incremental() -%}
@@ -289,30 +289,44 @@
         incremental_strategy='replace_changed_symbols',
         on_schema_change='append_new_columns',
         pre_hook=["{{ relax_retired_columns(" ~ retired_columns ~ ") }}", "{{ ensure_symbol_state() }}"],
-        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}", "{{ ensure_symbol_index() }}"]
+        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}", "{{ ensure_index('symbol') }}"]
     ) }}
 {%- endmacro %}
 
 {#-
-    legacy_pnl_discrepancy's filter in an incremental build: the sells of the
-    changed symbols, and every sell whose legacy parent is not a fill of its
-    own symbol (another symbol's, or missing), whose row can change without
-    its symbol changing. `true` in a full build.
+    legacy_pnl_discrepancy's sells to compute, from `fills`: every sell in a
+    full build; in an incremental one the sells of the changed symbols and
+    the kept sells (in `model`, the model's table) whose row can change
+    without their own symbol changing: those whose legacy parent lies in a
+    changed symbol (`legacy_parent_symbol`), and those whose parent was
+    missing when a changed symbol now has a fill of that id. Sets, read by
+    the indexes: a `not exists` per sell ran once per sell, and at 1M fills
+    whose sells all name a parent (the bot's data) it did not finish in a
+    minute. A table from before `legacy_parent_symbol` computes every sell.
 -#}
-{% macro legacy_sell_to_recompute(sell, fills) -%}
-    {%- if is_incremental() -%}
-        (
-            {{ sell }}.symbol in ({{ changed_symbols(ref('int_fill_fingerprints')) }})
-            or (
-                {{ sell }}.legacy_parent_id is not null
-                and not exists (
-                    select 1
-                    from {{ fills }} as parents
-                    where parents.order_id = {{ sell }}.legacy_parent_id and parents.symbol = {{ sell }}.symbol
+{% macro legacy_sells_to_recompute(fills, model) -%}
+    {%- set kept_rows_say_parent_symbol = is_incremental() and execute
+        and 'legacy_parent_symbol' in (adapter.get_columns_in_relation(model) | map(attribute='name') | list) -%}
+    select * from {{ fills }} where side = 'sell'
+    {%- if kept_rows_say_parent_symbol %} {{ symbol_changed_filter('and') }}
+    union all
+    select *
+    from {{ fills }}
+    where
+        side = 'sell'
+        and not {{ symbol_changed_filter('') }}
+        and order_id = any(array(
+            select kept.sell_order_id
+            from {{ model }} as kept
+            where
+                kept.legacy_parent_symbol = any(array({{ changed_symbols(ref('int_fill_fingerprints')) }}))
+                or (
+                    kept.legacy_parent_id is not null
+                    and kept.legacy_parent_symbol is null
+                    and kept.legacy_parent_id in (
+                        select parents.order_id from {{ fills }} as parents {{ symbol_changed_filter('where') }}
+                    )
                 )
-            )
-        )
-    {%- else -%}
-        true
-    {%- endif -%}
+        ))
+    {%- endif %}
 {%- endmacro %}

@@ -289,6 +289,14 @@ def test_a_legacy_parent_in_another_symbol_is_followed(make_warehouse: Callable[
         "select legacy_parent_found, legacy_parent_missing from {marts}.legacy_pnl_discrepancy"
     ) == [(False, True)]
     assert_same_as_full_build(incremental, full, "legacy_pnl_discrepancy")
+    # The missing parent turns up under a third symbol: only that symbol
+    # changes, and the sell's row finds its parent there.
+    incremental.load([order("b-buy", "buy", "2025-12-01T09:30:00Z", 0.25, 30.0, symbol="CCC-USD")], replace=False)
+    build_fifo(incremental)
+    assert incremental.query(
+        "select legacy_parent_found, legacy_parent_symbol, legacy_parent_size from {marts}.legacy_pnl_discrepancy"
+    ) == [(True, "CCC-USD", Decimal("0.25"))]
+    assert_same_as_full_build(incremental, full, "legacy_pnl_discrepancy")
 
 
 def verification(warehouse: Warehouse, model: str = "int_fifo_allocations") -> dict[str, str | None]:

@@ -37,9 +37,9 @@ def test_no_model_reads_a_later_layer(tmp_path: Path) -> None:
 # are computed with: hooks, the strategy's filters and grants.
 INCREMENTAL_MACHINERY = {
     "analyze_if_table", "relax_retired_columns", "symbol_state_ddl", "ensure_symbol_state", "upstream_models", "record_symbol_state", "symbol_incremental_config",
-    "where_symbol_changed", "changed_symbols", "legacy_sell_to_recompute", "grant_bi_read", "fifo_order_by", "fifo_order_keys",
+    "where_symbol_changed", "changed_symbols", "legacy_sells_to_recompute", "grant_bi_read", "fifo_order_by", "fifo_order_keys",
     "equity_curve_cut", "record_equity_curve_cut", "equity_curve_cut_relation", "current_build_state",
-    "symbol_state_strategies", "symbol_changed_filter", "ensure_symbol_index",
+    "symbol_state_strategies", "symbol_changed_filter", "ensure_index",
 }
 # Macros that only render a variable: fingerprinted when a model lists the variable.
 VAR_MACROS = {"starting_equity_usd": {"starting_equity"}}

@@ -7,9 +7,11 @@
 -- numeric here only to be compared, never trusted.
 -- Incremental by symbol (macros/incremental_by_symbol.sql), with one more
 -- rule: a sell's row also depends on its legacy parent, which the bot may
--- have taken from another symbol (or which may be missing). Such sells are
--- recomputed at every build (they are rare: each is itself a legacy bug);
--- a parent within the sell's own symbol changes that symbol's fingerprint.
+-- have taken from another symbol (or which may be missing). Such a sell is
+-- recomputed when its parent's symbol changes, or, with its parent missing,
+-- when a changed symbol has a fill of the parent's id
+-- (legacy_sells_to_recompute); a parent within the sell's own symbol
+-- changes that symbol's fingerprint.
 -- depends_on: {{ ref('int_fill_fingerprints') }}
 {{ symbol_incremental_config() }}
 {{ config(unique_key='sell_order_id') }}
@@ -31,11 +33,16 @@ allocations as not materialized (
 ),
 
 sells_to_compute as (
-    select sell_fills.*
-    from fills as sell_fills
-    where
-        sell_fills.side = 'sell'
-        and {{ legacy_sell_to_recompute('sell_fills', 'fills') }}
+    {{ legacy_sells_to_recompute('fills', this) }}
+),
+
+trades_of_sells as (
+    select * from trades
+    {% if is_incremental() %}
+    -- The trades of the sells' symbols only, by the symbol index: joined
+    -- whole, every fill of the mart was hashed at every build.
+    where symbol = any(array(select distinct sells_to_compute.symbol from sells_to_compute))
+    {% endif %}
 ),
 
 sells as (
@@ -51,7 +58,7 @@ sells as (
         trades.unmatched_size,
         trades.realized_pnl_usd as fifo_pnl_usd
     from sells_to_compute
-    inner join trades on sells_to_compute.order_id = trades.order_id
+    inner join trades_of_sells as trades on sells_to_compute.order_id = trades.order_id
 ),
 
 fifo_lots_per_sell as (
@@ -60,18 +67,31 @@ fifo_lots_per_sell as (
         string_agg(buy_order_id, ',' order by buy_time, buy_order_id) as fifo_buy_order_ids,
         min(buy_time) as oldest_fifo_lot_time
     from allocations
-    where not is_unmatched and sell_order_id in (select sells.sell_order_id from sells)
+    where
+        not is_unmatched
+        and sell_order_id in (select sells.sell_order_id from sells)
+    {% if is_incremental() %}
+        -- A sell's allocations carry its symbol: read by the symbol index.
+        and symbol = any(array(select distinct sells.symbol from sells))
+    {% endif %}
     group by sell_order_id
 ),
 
 legacy_parents as (
     select
         order_id as parent_order_id,
+        symbol as parent_symbol,
         side as parent_side,
         order_time as parent_time,
         size as parent_size
     from fills
-    where order_id in (select sells.legacy_parent_id from sells)
+    {% if is_incremental() %}
+    -- By the order id index: PostgreSQL expects a handful of parents and
+    -- would hash every fill for them.
+    where order_id = any(array(select distinct sells.legacy_parent_id from sells))
+    {% else %}
+        where order_id in (select sells.legacy_parent_id from sells)
+    {% endif %}
 ),
 
 parent_use_before_sell as (
@@ -87,7 +107,12 @@ parent_use_before_sell as (
             and (sells.sell_time, sells.sell_order_id) > (allocations.sell_time, allocations.sell_order_id)
     -- Only the parents' allocations, found first: joined directly, every
     -- allocation was hashed even when no sell names a parent.
-    where allocations.buy_order_id in (select named_parents.legacy_parent_id from sells as named_parents)
+    where
+        allocations.buy_order_id in (select named_parents.legacy_parent_id from sells as named_parents)
+    {% if is_incremental() %}
+        -- A parent's allocations carry the parent's symbol.
+        and allocations.symbol = any(array(select distinct legacy_parents.parent_symbol from legacy_parents))
+    {% endif %}
     group by sells.sell_order_id
 ),
 
@@ -98,6 +123,7 @@ compared as (
         fifo_lots_per_sell.fifo_buy_order_ids,
         fifo_lots_per_sell.oldest_fifo_lot_time,
         legacy_parents.parent_order_id is not null as legacy_parent_found,
+        legacy_parents.parent_symbol as legacy_parent_symbol,
         legacy_parents.parent_time as legacy_parent_time,
         legacy_parents.parent_size as legacy_parent_size,
         legacy_parents.parent_size - coalesce(parent_use_before_sell.parent_used_before, 0)
@@ -119,6 +145,7 @@ final as (
         unmatched_size,
         legacy_parent_id,
         legacy_parent_found,
+        legacy_parent_symbol,
         legacy_parent_time,
         legacy_parent_size,
         legacy_parent_remaining_before_sell,

@@ -11,7 +11,7 @@
     incremental_strategy='replace_changed_orders',
     on_schema_change='append_new_columns',
     pre_hook=["{{ fix_changed_order_ids(source('trading_bot', 'trade_records')) }}"],
-    post_hook=['{{ ensure_symbol_index() }}', '{{ analyze_after_retyping() }}']
+    post_hook=["{{ ensure_index('symbol') }}", "{{ ensure_index('order_id') }}", '{{ analyze_after_retyping() }}']
 ) }}
 with raw_orders as (
     select
@@ -199,7 +199,7 @@ final as (
     from typed
     -- Rows of one symbol lie together, as every later model reads them: a
     -- build that recomputes a few symbols reads their pages by the symbol
-    -- index (macros/symbol_index.sql) instead of the whole table.
+    -- index (macros/table_indexes.sql) instead of the whole table.
     order by symbol collate "C", order_time
 )
 

@@ -1,12 +1,14 @@
 {#-
     Post-hook of the tables that builds read a few symbols of at a time (the
-    typed orders, the per-symbol incremental models): an index on `symbol`,
-    made when the table has none. A five-minute build recomputes a few of
+    typed orders, the per-symbol incremental models): an index on `column`
+    (`symbol`; the typed orders also `order_id`), made when the table has
+    none whose first column it is. A five-minute build recomputes a few of
     hundreds of symbols; without it every model of such a build scanned
     whole tables to find them (0.2-0.4 s each at 1M fills, against 10-60 ms).
     The rows of a symbol lie together (the typed orders are written in
     symbol order, and the models below them follow that order), so its pages
-    are few as well.
+    are few as well. The typed orders' `order_id` index finds the retyped
+    ids' rows and the legacy parents a five-minute build looks up.
 
     Made by the hook rather than the `indexes` config because that one is
     applied only when dbt creates the table: a table kept by incremental
@@ -14,9 +16,9 @@
     that PostgreSQL picks a free name (a full refresh renames tables that
     already carry indexes).
 -#}
-{% macro ensure_symbol_index() -%}
+{% macro ensure_index(column='symbol') -%}
     {%- if execute and this is not none %}
-    do $symbol_index$
+    do $ensure_index$
     begin
         if not exists (
             select 1
@@ -25,11 +27,11 @@
                 on indexes.indrelid = columns.attrelid and columns.attnum = indexes.indkey[0]
             where
                 indexes.indrelid = {{ dbt.string_literal(this | string) }}::regclass
-                and columns.attname = 'symbol'
+                and columns.attname = {{ dbt.string_literal(column) }}
         ) then
-            execute {{ dbt.string_literal('create index on ' ~ this ~ ' (symbol)') }};
+            execute {{ dbt.string_literal('create index on ' ~ this ~ ' (' ~ column ~ ')') }};
         end if;
     end
-    $symbol_index$
+    $ensure_index$
     {%- endif %}
 {%- endmacro %}
