@@ -318,15 +318,14 @@
         and order_id = any(array(
             select kept.sell_order_id
             from {{ model }} as kept
-            where
-                kept.legacy_parent_symbol = any(array({{ changed_symbols(ref('int_fill_fingerprints')) }}))
-                or (
-                    kept.legacy_parent_id is not null
-                    and kept.legacy_parent_symbol is null
-                    and kept.legacy_parent_id in (
-                        select parents.order_id from {{ fills }} as parents {{ symbol_changed_filter('where') }}
-                    )
-                )
+            where kept.legacy_parent_symbol = any(array({{ changed_symbols(ref('int_fill_fingerprints')) }}))
+            -- A join, not `in (...)` under an `or`: that runs once per kept
+            -- row when the changed symbols' fills outgrow work_mem.
+            union all
+            select kept.sell_order_id
+            from {{ model }} as kept
+            inner join {{ fills }} as parents on kept.legacy_parent_id = parents.order_id
+            where kept.legacy_parent_symbol is null {{ symbol_changed_filter('and', 'parents.symbol') }}
         ))
     {%- endif %}
 {%- endmacro %}
