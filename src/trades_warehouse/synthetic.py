@@ -3,7 +3,10 @@
 Unlike the demo data, these are not meant to look like the bot: they are
 meant to stress FIFO. Every symbol walks through buys and sells with float
 sizes (so the float -> numeric cast leaves residue), equal timestamps, sells
-that close inventory exactly, partial sells, and oversells.
+that close inventory exactly, partial sells, and oversells. Like the bot's
+old matcher, every sell names a legacy parent (`parent_id`): usually its
+symbol's latest buy, one in a hundred the latest buy of a symbol drawn at
+random, one in two hundred an order that does not exist.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ def synthetic_rows(
 ) -> Iterator[dict[str, object]]:
     """``n_fills`` filled orders over ``n_symbols`` symbols, rows ready for ``loader.load_rows``."""
     rng = random.Random(seed)
+    # A stream of its own: the fills stay those of earlier releases.
+    legacy = random.Random(seed + 1)
+    latest_buy: list[str | None] = [None for _ in range(n_symbols)]
     symbols = [f"SYM{i:04d}-USD" for i in range(n_symbols)]
     prices = [rng.uniform(0.05, 500.0) for _ in symbols]
     inventory = [0.0 for _ in symbols]
@@ -52,9 +58,21 @@ def synthetic_rows(
             else:
                 size = inventory[s] * rng.uniform(1.1, 2.0)  # oversell
             inventory[s] = max(inventory[s] - size, 0.0)
+        order_id = f"{symbols[s]}-{n:08d}"
+        parent_id: str | None = None
+        if side == "buy":
+            latest_buy[s] = order_id
+        else:
+            roll = legacy.random()
+            if roll < 0.005:
+                parent_id = f"missing-{n:08d}"
+            elif roll < 0.015:
+                parent_id = latest_buy[legacy.randrange(n_symbols)]
+            else:
+                parent_id = latest_buy[s]
         row = dict(empty)
         row.update(
-            order_id=f"{symbols[s]}-{n:08d}",
+            order_id=order_id,
             symbol=symbols[s],
             side=side,
             order_time=clocks[s],
@@ -63,5 +81,6 @@ def synthetic_rows(
             total_fees_usd=price * size * rng.choice((0.0, 0.004, 0.006)),
             status="filled",
             source="synthetic",
+            parent_id=parent_id,
         )
         yield row
