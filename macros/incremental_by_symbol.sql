@@ -318,7 +318,10 @@
         and order_id = any(array(
             select kept.sell_order_id
             from {{ model }} as kept
-            where kept.legacy_parent_symbol = any(array({{ changed_symbols(ref('int_fill_fingerprints')) }}))
+            where
+                -- A parent in the sell's own symbol changes that symbol.
+                kept.legacy_parent_symbol <> kept.symbol
+                and kept.legacy_parent_symbol = any(array({{ changed_symbols(ref('int_fill_fingerprints')) }}))
             -- A join, not `in (...)` under an `or`: that runs once per kept
             -- row when the changed symbols' fills outgrow work_mem.
             union all
