@@ -321,7 +321,7 @@
             where
                 -- A parent in the sell's own symbol changes that symbol.
                 kept.legacy_parent_symbol <> kept.symbol
-                and kept.legacy_parent_symbol = any(array({{ changed_symbols(ref('int_fill_fingerprints')) }}))
+                {{ symbol_changed_filter('and', 'kept.legacy_parent_symbol') }}
             -- A join, not `in (...)` under an `or`: that runs once per kept
             -- row when the changed symbols' fills outgrow work_mem.
             union all

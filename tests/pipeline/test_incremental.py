@@ -557,4 +557,3 @@ def test_an_empty_build_checks_the_sql_and_keeps_the_data(make_warehouse: Callab
     outcome = warehouse.build()
     assert outcome.success, outcome.failures
     assert {model: snapshot(warehouse, model) for model in COMPARED} == before
-    assert {model: snapshot(warehouse, model) for model in COMPARED} == before
