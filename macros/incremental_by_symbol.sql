@@ -127,8 +127,9 @@
             ~ dbt.string_literal(state) ~ ") and attnum > 0 and not attisdropped"
         ) -%}
         {%- if present.rows -%}
-            {%- set missing_columns = ['recomputed_by', 'last_built_by', 'verified_by']
-                | reject('in', present.columns[0].values()) | list -%}
+            {%- for column in state_columns_added_later() if column.split(' ')[0] not in present.columns[0].values() -%}
+                {%- do missing_columns.append(column) -%}
+            {%- endfor -%}
         {%- endif -%}
     {%- endif %}
     create table if not exists {{ state }} (
@@ -142,12 +143,26 @@
         -- The invocation whose tests passed over the symbol's rows as they are
         -- now (null until then: mark_verified_symbols).
         verified_by text,
+        -- How many fills the symbol had and the latest one's time: the fills
+        -- after it are a tail an appending model can add (mark_appended_symbols).
+        fills bigint,
+        last_fill_at timestamptz,
+        -- The invocation that appends to the symbol's rows rather than recomputing them.
+        appended_in text,
         primary key (model_name, symbol)
     );
     {%- for column in missing_columns %}
     -- A table made before this column existed gains it.
-    alter table {{ state }} add column if not exists {{ column }} text;
+    alter table {{ state }} add column if not exists {{ column }};
     {%- endfor %}
+{%- endmacro %}
+
+{#- The state columns a table made by an earlier release may lack, with their types. -#}
+{% macro state_columns_added_later() -%}
+    {{ return([
+        'recomputed_by text', 'last_built_by text', 'verified_by text',
+        'fills bigint', 'last_fill_at timestamptz', 'appended_in text'
+    ]) }}
 {%- endmacro %}
 
 {#-
@@ -225,12 +240,15 @@
     from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     delete from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     insert into {{ symbol_state_relation() }} (
-        model_name, symbol, fingerprint, build_fingerprint, recomputed_by, last_built_by, verified_by
+        model_name, symbol, fingerprint, fills, last_fill_at, build_fingerprint,
+        recomputed_by, last_built_by, verified_by
     )
     select
         '{{ this.identifier }}',
         fingerprints.symbol,
         fingerprints.fingerprint,
+        fingerprints.fills,
+        fingerprints.last_fill_at,
         '{{ build_fingerprint() }}',
         case
             when recomputed_symbols.symbol is not null then '{{ invocation_id }}'
@@ -259,10 +277,18 @@
     -- Three deletes, not one with `or`: each can use the symbol index, or
     -- none of them runs.
     delete from {{ arg_dict['target_relation'] }}
-    {{ symbol_changed_filter('where') }};
+    {{ symbol_recomputed_filter('where') }};
     -- No state of this build fingerprint: every row goes (one check, not one per row).
     delete from {{ arg_dict['target_relation'] }}
     where not exists ({{ current_build_state() }});
+    {%- set append_replaces = (model.config.get('meta') or {}).get('append_replaces') %}
+    {%- if append_replaces %}
+    -- An appended symbol's kept rows that the tail changes (open lots) are
+    -- replaced by key; the symbol's other rows stay.
+    delete from {{ arg_dict['target_relation'] }}
+    {{ symbol_appended_filter('where') }}
+    and {{ append_replaces }} in (select {{ append_replaces }} from {{ arg_dict['temp_relation'] }});
+    {%- endif %}
     {%- if arg_dict['unique_key'] %}
     -- A model that also recomputes rows outside the changed symbols
     -- (unique_key set) replaces them by key.
@@ -283,14 +309,104 @@
     empty for new rows, until a --full-refresh; the model lists it in
     `retired_columns` so that its constraints go (macros/relax_retired_columns.sql).
 -#}
-{% macro symbol_incremental_config(retired_columns=[]) -%}
+{% macro symbol_incremental_config(retired_columns=[], appends=false, append_replaces=none) -%}
+    {%- set pre_hook = ["{{ relax_retired_columns(" ~ retired_columns ~ ") }}", "{{ ensure_symbol_state() }}"] -%}
+    {%- if appends -%}
+        {%- do pre_hook.append("{{ mark_appended_symbols() }}") -%}
+    {%- endif -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='replace_changed_symbols',
         on_schema_change='append_new_columns',
-        pre_hook=["{{ relax_retired_columns(" ~ retired_columns ~ ") }}", "{{ ensure_symbol_state() }}"],
+        pre_hook=pre_hook,
         post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}", "{{ ensure_index('symbol') }}"]
     ) }}
+    {%- if append_replaces %}
+    {#- The key of the kept rows an appended tail replaces (read by the strategy). -#}
+    {{ config(meta={'append_replaces': append_replaces}) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    Appending. Most five-minute changes are new fills after a symbol's
+    latest one. FIFO is causal: fills after the last build's latest one
+    cannot change what that build allocated, and they see only what was
+    left of each lot. A model built with `appends=true` (the FIFO models)
+    then computes a symbol's tail only (its open lots and the new fills)
+    and keeps the rest of its rows, instead of recomputing its whole
+    history. Any other change of the symbol recomputes it.
+
+    Pre-hook, inside the model's transaction, after ensure_symbol_state: a
+    changed symbol is appended in this invocation when its state was built
+    under the current build fingerprint and its fills now, less those after
+    the state's `last_fill_at`, are exactly the fills it was built from:
+    same count and same fingerprint (a sum of row hashes, so the sum over
+    the tail is subtracted). A fill stamped at or before `last_fill_at`
+    (late, corrected, deleted, re-statused) breaks that, and so does a
+    fixed `as_of` (never appended: its cut is part of every row). The mark
+    lives in the state row (`appended_in`); record_symbol_state rewrites
+    the row after the build, so it holds for this invocation only, and the
+    model's SQL, the strategy and nothing else read it.
+-#}
+{% macro mark_appended_symbols() -%}
+    {%- if is_incremental() and not is_empty_build() and not as_of_literal() %}
+    update {{ symbol_state_relation() }} as state
+    set appended_in = '{{ invocation_id }}'
+    from
+        {{ relation_as(ref('int_fill_fingerprints'), 'current_fills') }},
+        (
+            select
+                fills.symbol,
+                count(*) as tail_fills,
+                sum(fills.fill_hash) as tail_fingerprint
+            from {{ relation_as(ref('stg_trading_bot__fills'), 'fills') }}
+            inner join {{ symbol_state_relation() }} as built
+                on fills.symbol = built.symbol and built.model_name = '{{ this.identifier }}'
+            where fills.order_time > built.last_fill_at {{ symbol_changed_filter('and', 'fills.symbol') }}
+            group by fills.symbol
+        ) as tails
+    where
+        state.model_name = '{{ this.identifier }}'
+        and state.build_fingerprint = '{{ build_fingerprint() }}'
+        and state.symbol = tails.symbol
+        and current_fills.symbol = tails.symbol
+        and current_fills.fills - tails.tail_fills = state.fills
+        and current_fills.fingerprint - tails.tail_fingerprint = state.fingerprint
+    {%- else %}
+    select 1 /* nothing is appended in this build */
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    The symbols this model appends to in this invocation (mark_appended_symbols),
+    with the time of the latest fill they were built from: a select for the
+    models, and the filter forms of it. Empty for a model that never appends,
+    and for a full build.
+-#}
+{% macro appended_symbols() -%}
+    select symbol, last_fill_at as built_through
+    from {{ symbol_state_relation() }}
+    where model_name = '{{ this.identifier }}' and appended_in = '{{ invocation_id }}'
+{%- endmacro %}
+
+{% macro symbol_appended_filter(keyword='where', column='symbol') -%}
+    {{ keyword }} {{ column }} = any(array(select appended.symbol from ({{ appended_symbols() }}) as appended))
+{%- endmacro %}
+
+{#- The changed symbols recomputed from their first fill: changed and not appended. -#}
+{% macro symbol_recomputed_filter(keyword='where', column='symbol') -%}
+    {{ keyword }} {{ column }} = any(array(
+        {{ changed_symbols(ref('int_fill_fingerprints')) }}
+        except
+        select appended.symbol from ({{ appended_symbols() }}) as appended
+    ))
+{%- endmacro %}
+
+{#- In an incremental build, the filter to the changed symbols not appended; nothing otherwise. -#}
+{% macro where_symbol_recomputed() -%}
+    {%- if is_incremental() -%}
+        {{ symbol_recomputed_filter('where') }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -5,7 +5,7 @@
 -- the other sells are kept with their unmatched size, so counts of sells and
 -- of trades both come from here.
 -- depends_on: {{ ref('int_fill_fingerprints') }}
-{{ symbol_incremental_config() }}
+{{ symbol_incremental_config(appends=true) }}
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),
@@ -14,10 +14,25 @@ allocations as (
     select * from {{ ref('int_fifo_allocations') }} {{ where_symbol_changed() }}
 ),
 
+{% if is_incremental() -%}
+appended_symbols as (
+    {{ appended_symbols() }}
+),
+
+{% endif -%}
 sells as (
-    select *
+    select fills.*
     from fills
-    where side = 'sell' and {{ until_as_of('order_time') }}
+    {%- if is_incremental() %}
+    -- An appended symbol keeps its earlier sells' rows: only the sells after
+    -- the last build's latest fill are new (macros/incremental_by_symbol.sql).
+    left join appended_symbols on fills.symbol = appended_symbols.symbol
+    {%- endif %}
+    where
+        fills.side = 'sell' and {{ until_as_of('fills.order_time') }}
+    {%- if is_incremental() %}
+        and (appended_symbols.symbol is null or fills.order_time > appended_symbols.built_through)
+        {%- endif %}
 ),
 
 results_per_sell as (
@@ -33,6 +48,9 @@ results_per_sell as (
         min(buy_time) as oldest_lot_time,
         max(buy_time) as newest_lot_time
     from allocations
+    {%- if is_incremental() %}
+    where sell_order_id in (select sells.order_id from sells)
+    {%- endif %}
     group by sell_order_id
 ),
 

@@ -17,10 +17,85 @@
 -#}
 -- depends_on: {{ ref('int_fill_fingerprints') }}
 {{ symbol_incremental_config(
-    retired_columns=['allocation_id', 'proceeds_usd', 'holding_time', 'holding_seconds']
+    retired_columns=['allocation_id', 'proceeds_usd', 'holding_time', 'holding_seconds'],
+    appends=true
 ) }}
-with fills as (
-    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
+with recomputed_fills as (
+    -- The symbols computed from their first fill: every symbol in a full build.
+    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_recomputed() }}
+),
+
+{% if is_incremental() -%}
+appended_symbols as (
+    {{ appended_symbols() }}
+),
+
+appended_symbols_fills as (
+    select
+        fills.*,
+        appended_symbols.built_through
+    from {{ relation_as(ref('stg_trading_bot__fills'), 'fills') }}
+    inner join appended_symbols on fills.symbol = appended_symbols.symbol
+    {{ symbol_appended_filter('where', 'fills.symbol') }}
+),
+
+kept_use_per_lot as (
+    select
+        buy_order_id,
+        sum(allocated_size) as used_size
+    from {{ this }}
+    {{ symbol_appended_filter('where') }} and not is_unmatched
+    group by buy_order_id
+),
+
+{% endif -%}
+fills as (
+    -- A fill's length on the FIFO axis is its size...
+    select
+        symbol,
+        order_id,
+        side,
+        order_time,
+        size,
+        price,
+        fees_usd,
+        size as axis_size
+    from recomputed_fills
+    {%- if is_incremental() %}
+    union all
+    -- An appended symbol (macros/incremental_by_symbol.sql) starts from what
+    -- the kept allocations left of its lots: each still open lot is on the
+    -- axis with what is left of it (its size and fees still price it), and
+    -- the fills after the last build follow. FIFO is causal, so the pieces
+    -- this yields are those a computation from the first fill would add.
+    select
+        appended_symbols_fills.symbol,
+        appended_symbols_fills.order_id,
+        appended_symbols_fills.side,
+        appended_symbols_fills.order_time,
+        appended_symbols_fills.size,
+        appended_symbols_fills.price,
+        appended_symbols_fills.fees_usd,
+        appended_symbols_fills.size - coalesce(kept_use_per_lot.used_size, 0) as axis_size
+    from appended_symbols_fills
+    left join kept_use_per_lot on appended_symbols_fills.order_id = kept_use_per_lot.buy_order_id
+    where
+        appended_symbols_fills.side = 'buy'
+        and appended_symbols_fills.order_time <= appended_symbols_fills.built_through
+        and appended_symbols_fills.size > coalesce(kept_use_per_lot.used_size, 0)
+    union all
+    select
+        symbol,
+        order_id,
+        side,
+        order_time,
+        size,
+        price,
+        fees_usd,
+        size as axis_size
+    from appended_symbols_fills
+    where order_time > built_through
+    {%- endif %}
 ),
 
 fills_keyed as (
@@ -32,6 +107,7 @@ fills_keyed as (
         size,
         price,
         fees_usd,
+        axis_size,
         {{ fifo_order_keys() }}
     from fills
     where {{ until_as_of('order_time') }}
@@ -51,8 +127,9 @@ fill_positions as (
         fees_usd,
         fifo_is_sell,
         fifo_order_key,
-        sum(case when side = 'buy' then size else 0 end) over through_fill as bought_through,
-        sum(case when side = 'sell' then size else 0 end) over through_fill as sold_through,
+        axis_size,
+        sum(case when side = 'buy' then axis_size else 0 end) over through_fill as bought_through,
+        sum(case when side = 'sell' then axis_size else 0 end) over through_fill as sold_through,
         count(*) filter (where side = 'buy') over through_fill as buys_through,
         count(*) filter (where side = 'sell') over through_fill as sells_through
     from fills_keyed
@@ -83,7 +160,7 @@ fill_axis as (
         greatest(
             0,
             -min(
-                bought_through - sold_through - case when side = 'buy' then size else -size end
+                bought_through - sold_through - case when side = 'buy' then axis_size else -axis_size end
             ) over through_fill
         ) as unmatched_before
     from fill_positions

@@ -5,7 +5,7 @@
 -- the fct_buy_lots view, which would otherwise rewrite every row each time
 -- the latest fill moves.
 -- depends_on: {{ ref('int_fill_fingerprints') }}
-{{ symbol_incremental_config() }}
+{{ symbol_incremental_config(appends=true, append_replaces='buy_order_id') }}
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),
@@ -15,10 +15,36 @@ allocations as (
     select * from {{ ref('int_fifo_allocations') }} {{ where_symbol_changed() }}
 ),
 
+{% if is_incremental() -%}
+appended_symbols as (
+    {{ appended_symbols() }}
+),
+
+kept_open_lots as (
+    select buy_order_id
+    from {{ this }}
+    {{ symbol_appended_filter('where') }} and remaining_size > 0
+),
+
+{% endif -%}
 buys as (
-    select *
+    select fills.*
     from fills
-    where side = 'buy' and {{ until_as_of('order_time') }}
+    {%- if is_incremental() %}
+    -- An appended symbol's closed lots stay closed: only its lots open at the
+    -- last build and its new buys can change (their kept rows are replaced).
+    left join appended_symbols on fills.symbol = appended_symbols.symbol
+    left join kept_open_lots on fills.order_id = kept_open_lots.buy_order_id
+    {%- endif %}
+    where
+        fills.side = 'buy' and {{ until_as_of('fills.order_time') }}
+    {%- if is_incremental() %}
+        and (
+            appended_symbols.symbol is null
+            or fills.order_time > appended_symbols.built_through
+            or kept_open_lots.buy_order_id is not null
+        )
+        {%- endif %}
 ),
 
 use_per_lot as (
@@ -30,7 +56,11 @@ use_per_lot as (
         min(sell_time) as first_sell_time,
         max(sell_time) as last_sell_time
     from allocations
-    where not is_unmatched
+    where
+        not is_unmatched
+    {%- if is_incremental() %}
+        and buy_order_id in (select buys.order_id from buys)
+        {%- endif %}
     group by buy_order_id
 ),
 

@@ -40,6 +40,8 @@ INCREMENTAL_MACHINERY = {
     "where_symbol_changed", "changed_symbols", "legacy_sells_to_recompute", "grant_bi_read", "fifo_order_by", "fifo_order_keys",
     "equity_curve_cut", "record_equity_curve_cut", "equity_curve_cut_relation", "current_build_state",
     "symbol_state_strategies", "symbol_changed_filter", "ensure_index",
+    "mark_appended_symbols", "appended_symbols", "symbol_appended_filter", "symbol_recomputed_filter",
+    "where_symbol_recomputed", "state_columns_added_later",
 }
 # Macros that only render a variable: fingerprinted when a model lists the variable.
 VAR_MACROS = {"starting_equity_usd": {"starting_equity"}}
