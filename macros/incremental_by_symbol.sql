@@ -236,7 +236,7 @@
     create temporary table recomputed_symbols on commit drop as
     {{ changed_symbols(fingerprints) }};
     create temporary table kept_state on commit drop as
-    select symbol, recomputed_by, verified_by
+    select symbol, recomputed_by, verified_by, fills
     from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     delete from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     insert into {{ symbol_state_relation() }} (
@@ -247,7 +247,12 @@
         '{{ this.identifier }}',
         fingerprints.symbol,
         fingerprints.fingerprint,
-        fingerprints.fills,
+        case
+            when recomputed_symbols.symbol is null then kept_state.fills
+            -- Rows written from a parent built from other fills (a partial
+            -- selection) are never appended to (mark_appended_symbols).
+            when {{ parents_built_from('fingerprints.symbol', 'fingerprints.fingerprint') }} then fingerprints.fills
+        end,
         fingerprints.last_fill_at,
         '{{ build_fingerprint() }}',
         case
@@ -267,6 +272,25 @@
 {%- endmacro %}
 
 {#-
+    A condition: every per-symbol model the current model reads has state for
+    the symbol recorded from the fingerprint given (`true` when it reads none).
+-#}
+{% macro parents_built_from(symbol, fingerprint) -%}
+    true
+    {%- for parent_id in model.depends_on.nodes if parent_id in graph.nodes
+        and graph.nodes[parent_id].config.incremental_strategy in symbol_state_strategies() %}
+    {%- set parent = graph.nodes[parent_id] %}
+    and exists (
+        select 1 from {{ symbol_state_relation(parent.schema) }} as parent_state
+        where
+            parent_state.model_name = '{{ parent.alias or parent.name }}'
+            and parent_state.symbol = {{ symbol }}
+            and parent_state.fingerprint = {{ fingerprint }}
+    )
+    {%- endfor %}
+{%- endmacro %}
+
+{#-
     The strategy: drop the changed symbols' rows (all rows when the build
     fingerprint changed), insert the recomputed ones. Read by dbt's
     incremental materialization as incremental_strategy='replace_changed_symbols'.
@@ -274,7 +298,7 @@
 {% macro get_incremental_replace_changed_symbols_sql(arg_dict) -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
     {%- if not is_empty_build() %}
-    -- Three deletes, not one with `or`: each can use the symbol index, or
+    -- Separate deletes, not one with `or`: each can use the symbol index, or
     -- none of them runs.
     delete from {{ arg_dict['target_relation'] }}
     {{ symbol_recomputed_filter('where') }};
@@ -309,10 +333,10 @@
     empty for new rows, until a --full-refresh; the model lists it in
     `retired_columns` so that its constraints go (macros/relax_retired_columns.sql).
 -#}
-{% macro symbol_incremental_config(retired_columns=[], appends=false, append_replaces=none) -%}
+{% macro symbol_incremental_config(retired_columns=[], appends=none, append_replaces=none) -%}
     {%- set pre_hook = ["{{ relax_retired_columns(" ~ retired_columns ~ ") }}", "{{ ensure_symbol_state() }}"] -%}
     {%- if appends -%}
-        {%- do pre_hook.append("{{ mark_appended_symbols() }}") -%}
+        {%- do pre_hook.append('{{ mark_appended_symbols("' ~ appends ~ '") }}') -%}
     {%- endif -%}
     {{ config(
         materialized='incremental',
@@ -347,8 +371,18 @@
     lives in the state row (`appended_in`); record_symbol_state rewrites
     the row after the build, so it holds for this invocation only, and the
     model's SQL, the strategy and nothing else read it.
+
+    Two more checks keep a partial selection from making an append wrong
+    for good (review): the kept rows hold nothing after `last_fill_at`
+    (`latest_fill_time`, an expression over a kept row: staging can have
+    been rebuilt without the fingerprints, so a model read fills the state
+    does not count, and appending them again would count them twice); and
+    record_symbol_state leaves `fills` empty, so that the symbol is never
+    appended to, when a per-symbol model this one reads was not built from
+    the same fills (rows written from a stale parent are recomputed at the
+    symbol's next change, as before appending).
 -#}
-{% macro mark_appended_symbols() -%}
+{% macro mark_appended_symbols(latest_fill_time) -%}
     {%- if is_incremental() and not is_empty_build() and not as_of_literal() %}
     update {{ symbol_state_relation() }} as state
     set appended_in = '{{ invocation_id }}'
@@ -372,6 +406,10 @@
         and current_fills.symbol = tails.symbol
         and current_fills.fills - tails.tail_fills = state.fills
         and current_fills.fingerprint - tails.tail_fingerprint = state.fingerprint
+        and not exists (
+            select 1 from {{ this }} as kept
+            where kept.symbol = state.symbol and {{ latest_fill_time }} > state.last_fill_at
+        )
     {%- else %}
     select 1 /* nothing is appended in this build */
     {%- endif %}

@@ -5,7 +5,7 @@
 -- the other sells are kept with their unmatched size, so counts of sells and
 -- of trades both come from here.
 -- depends_on: {{ ref('int_fill_fingerprints') }}
-{{ symbol_incremental_config(appends=true) }}
+{{ symbol_incremental_config(appends='kept.sell_time') }}
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),

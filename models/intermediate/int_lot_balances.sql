@@ -5,7 +5,9 @@
 -- the fct_buy_lots view, which would otherwise rewrite every row each time
 -- the latest fill moves.
 -- depends_on: {{ ref('int_fill_fingerprints') }}
-{{ symbol_incremental_config(appends=true, append_replaces='buy_order_id') }}
+{{ symbol_incremental_config(
+    appends='greatest(kept.buy_time, kept.last_sell_time)', append_replaces='buy_order_id'
+) }}
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),

@@ -3,7 +3,7 @@
 -- (int_lot_balances). Named fct_trades until this release, which is kept as
 -- a view of this table for one release (models/compat).
 -- depends_on: {{ ref('int_fill_fingerprints') }}
-{{ symbol_incremental_config(appends=true, append_replaces='order_id') }}
+{{ symbol_incremental_config(appends='kept.order_time', append_replaces='order_id') }}
 with changed_fills as (
     select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
 ),
