@@ -386,29 +386,42 @@
     {%- if is_incremental() and not is_empty_build() and not as_of_literal() %}
     update {{ symbol_state_relation() }} as state
     set appended_in = '{{ invocation_id }}'
-    from
-        {{ relation_as(ref('int_fill_fingerprints'), 'current_fills') }},
-        (
+    from (
+        select
+            built.symbol,
+            built.last_fill_at
+        from {{ symbol_state_relation() }} as built
+        inner join {{ relation_as(ref('int_fill_fingerprints'), 'current_fills') }}
+            on built.symbol = current_fills.symbol
+        inner join (
             select
                 fills.symbol,
                 count(*) as tail_fills,
                 sum(fills.fill_hash) as tail_fingerprint
             from {{ relation_as(ref('stg_trading_bot__fills'), 'fills') }}
-            inner join {{ symbol_state_relation() }} as built
-                on fills.symbol = built.symbol and built.model_name = '{{ this.identifier }}'
-            where fills.order_time > built.last_fill_at {{ symbol_changed_filter('and', 'fills.symbol') }}
+            inner join {{ symbol_state_relation() }} as built_before
+                on fills.symbol = built_before.symbol and built_before.model_name = '{{ this.identifier }}'
+            where fills.order_time > built_before.last_fill_at {{ symbol_changed_filter('and', 'fills.symbol') }}
             group by fills.symbol
-        ) as tails
+        ) as tails on built.symbol = tails.symbol
+        where
+            built.model_name = '{{ this.identifier }}'
+            and built.build_fingerprint = '{{ build_fingerprint() }}'
+            and current_fills.fills - tails.tail_fills = built.fills
+            and current_fills.fingerprint - tails.tail_fingerprint = built.fingerprint
+        -- A fence: the kept-rows check below runs for these few symbols
+        -- only, not for every symbol the state holds.
+        offset 0
+    ) as candidates
     where
         state.model_name = '{{ this.identifier }}'
-        and state.build_fingerprint = '{{ build_fingerprint() }}'
-        and state.symbol = tails.symbol
-        and current_fills.symbol = tails.symbol
-        and current_fills.fills - tails.tail_fills = state.fills
-        and current_fills.fingerprint - tails.tail_fingerprint = state.fingerprint
-        and not exists (
-            select 1 from {{ this }} as kept
-            where kept.symbol = state.symbol and {{ latest_fill_time }} > state.last_fill_at
+        and state.symbol = candidates.symbol
+        -- One subquery per candidate, read by the symbol index (as an
+        -- anti-join PostgreSQL hashed every kept row).
+        and (
+            select coalesce(max({{ latest_fill_time }}) <= candidates.last_fill_at, true)
+            from {{ this }} as kept
+            where kept.symbol = candidates.symbol
         )
     {%- else %}
     select 1 /* nothing is appended in this build */
