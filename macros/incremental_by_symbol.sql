@@ -444,6 +444,35 @@
     {{ keyword }} {{ column }} = any(array(select appended.symbol from ({{ appended_symbols() }}) as appended))
 {%- endmacro %}
 
+{#-
+    The fills whose rows an appending model writes, from `fills` (a CTE of
+    the changed symbols' fills): all of them but, of an appended symbol,
+    only the fills after the last build's latest one, and, with
+    `open_lots_key` (the model's key column holding a buy's order id), the
+    buys whose kept row says the lot was still open (`remaining_size > 0`):
+    the new fills can draw on those, and their kept rows are replaced
+    (`append_replaces`). Every fill in a full build.
+-#}
+{% macro fills_to_write(fills, open_lots_key=none) -%}
+    select {{ fills }}.*
+    from {{ fills }}
+    {%- if is_incremental() %}
+    left join ({{ appended_symbols() }}) as appended_symbols on {{ fills }}.symbol = appended_symbols.symbol
+    {%- if open_lots_key %}
+    left join (
+        select kept.{{ open_lots_key }} from {{ this }} as kept
+        {{ symbol_appended_filter('where', 'kept.symbol') }} and kept.remaining_size > 0
+    ) as kept_open_lots on {{ fills }}.order_id = kept_open_lots.{{ open_lots_key }}
+    {%- endif %}
+    where
+        appended_symbols.symbol is null
+        or {{ fills }}.order_time > appended_symbols.built_through
+        {%- if open_lots_key %}
+        or kept_open_lots.{{ open_lots_key }} is not null
+        {%- endif %}
+    {%- endif %}
+{%- endmacro %}
+
 {#- The changed symbols recomputed from their first fill: changed and not appended. -#}
 {% macro symbol_recomputed_filter(keyword='where', column='symbol') -%}
     {{ keyword }} {{ column }} = any(array(

@@ -14,25 +14,16 @@ allocations as (
     select * from {{ ref('int_fifo_allocations') }} {{ where_symbol_changed() }}
 ),
 
-{% if is_incremental() -%}
-appended_symbols as (
-    {{ appended_symbols() }}
-),
-
-{% endif -%}
-sells as (
-    select fills.*
-    from fills
-    {%- if is_incremental() %}
+fills_written as (
     -- An appended symbol keeps its earlier sells' rows: only the sells after
     -- the last build's latest fill are new (macros/incremental_by_symbol.sql).
-    left join appended_symbols on fills.symbol = appended_symbols.symbol
-    {%- endif %}
-    where
-        fills.side = 'sell' and {{ until_as_of('fills.order_time') }}
-    {%- if is_incremental() %}
-        and (appended_symbols.symbol is null or fills.order_time > appended_symbols.built_through)
-        {%- endif %}
+    {{ fills_to_write('fills') }}
+),
+
+sells as (
+    select *
+    from fills_written
+    where side = 'sell' and {{ until_as_of('order_time') }}
 ),
 
 results_per_sell as (

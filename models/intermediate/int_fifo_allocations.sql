@@ -85,25 +85,19 @@ fills as (
         appended_symbols_fills.size,
         appended_symbols_fills.price,
         appended_symbols_fills.fees_usd,
-        appended_symbols_fills.size - coalesce(kept_use_per_lot.used_size, 0) as axis_size
+        case
+            when appended_symbols_fills.order_time > appended_symbols_fills.built_through
+                then appended_symbols_fills.size
+            else appended_symbols_fills.size - coalesce(kept_use_per_lot.used_size, 0)
+        end as axis_size
     from appended_symbols_fills
     left join kept_use_per_lot on appended_symbols_fills.order_id = kept_use_per_lot.buy_order_id
     where
-        appended_symbols_fills.side = 'buy'
-        and appended_symbols_fills.order_time <= appended_symbols_fills.built_through
-        and appended_symbols_fills.size > coalesce(kept_use_per_lot.used_size, 0)
-    union all
-    select
-        symbol,
-        order_id,
-        side,
-        order_time,
-        size,
-        price,
-        fees_usd,
-        size as axis_size
-    from appended_symbols_fills
-    where order_time > built_through
+        appended_symbols_fills.order_time > appended_symbols_fills.built_through
+        or (
+            appended_symbols_fills.side = 'buy'
+            and appended_symbols_fills.size > coalesce(kept_use_per_lot.used_size, 0)
+        )
     {%- endif %}
 ),
 

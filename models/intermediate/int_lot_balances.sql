@@ -17,36 +17,16 @@ allocations as (
     select * from {{ ref('int_fifo_allocations') }} {{ where_symbol_changed() }}
 ),
 
-{% if is_incremental() -%}
-appended_symbols as (
-    {{ appended_symbols() }}
-),
-
-kept_open_lots as (
-    select buy_order_id
-    from {{ this }}
-    {{ symbol_appended_filter('where') }} and remaining_size > 0
-),
-
-{% endif -%}
-buys as (
-    select fills.*
-    from fills
-    {%- if is_incremental() %}
+fills_written as (
     -- An appended symbol's closed lots stay closed: only its lots open at the
     -- last build and its new buys can change (their kept rows are replaced).
-    left join appended_symbols on fills.symbol = appended_symbols.symbol
-    left join kept_open_lots on fills.order_id = kept_open_lots.buy_order_id
-    {%- endif %}
-    where
-        fills.side = 'buy' and {{ until_as_of('fills.order_time') }}
-    {%- if is_incremental() %}
-        and (
-            appended_symbols.symbol is null
-            or fills.order_time > appended_symbols.built_through
-            or kept_open_lots.buy_order_id is not null
-        )
-        {%- endif %}
+    {{ fills_to_write('fills', 'buy_order_id') }}
+),
+
+buys as (
+    select *
+    from fills_written
+    where side = 'buy' and {{ until_as_of('order_time') }}
 ),
 
 use_per_lot as (

@@ -17,31 +17,10 @@ lots as (
     select * from {{ ref('int_lot_balances') }} {{ where_symbol_changed() }}
 ),
 
-{% if is_incremental() -%}
-appended_symbols as (
-    {{ appended_symbols() }}
-),
-
-kept_open_lots as (
-    select order_id
-    from {{ this }}
-    {{ symbol_appended_filter('where') }} and remaining_size > 0
-),
-
-{% endif -%}
 fills as (
-    select changed_fills.*
-    from changed_fills
-    {%- if is_incremental() %}
     -- An appended symbol keeps its rows but those of the lots open at the
     -- last build (replaced) and adds its new fills.
-    left join appended_symbols on changed_fills.symbol = appended_symbols.symbol
-    left join kept_open_lots on changed_fills.order_id = kept_open_lots.order_id
-    where
-        appended_symbols.symbol is null
-        or changed_fills.order_time > appended_symbols.built_through
-        or kept_open_lots.order_id is not null
-    {%- endif %}
+    {{ fills_to_write('changed_fills', 'order_id') }}
 ),
 
 final as (

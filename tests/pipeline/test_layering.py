@@ -41,7 +41,7 @@ INCREMENTAL_MACHINERY = {
     "equity_curve_cut", "record_equity_curve_cut", "equity_curve_cut_relation", "current_build_state",
     "symbol_state_strategies", "symbol_changed_filter", "ensure_index",
     "mark_appended_symbols", "appended_symbols", "symbol_appended_filter", "symbol_recomputed_filter",
-    "where_symbol_recomputed", "state_columns_added_later", "parents_built_from",
+    "where_symbol_recomputed", "state_columns_added_later", "parents_built_from", "fills_to_write",
 }
 # Macros that only render a variable: fingerprinted when a model lists the variable.
 VAR_MACROS = {"starting_equity_usd": {"starting_equity"}}
