@@ -9,9 +9,14 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from conftest import Warehouse, order
-from reference import compare, fifo
-from test_fifo import reference_fills, sql_allocations
-from test_incremental import COMPARED, FIFO_SELECTION, assert_same_as_full_build, build_fifo, row_versions
+from test_incremental import (
+    COMPARED,
+    FIFO_SELECTION,
+    assert_allocations_match_reference,
+    assert_same_as_full_build,
+    build_fifo,
+    row_versions,
+)
 from trades_warehouse.synthetic import synthetic_rows
 
 APPENDING_MODELS = (
@@ -74,13 +79,7 @@ def test_fills_after_the_latest_are_appended(make_warehouse: Callable[[str], War
                 # Pieces and closed trades are only added; the lots' and fills' rows of open lots are replaced.
                 assert all(old[s] <= new[s] for s in appended), f"{relation}: an appended symbol's row rewritten"
         assert_same_as_full_build(warehouse, full, *COMPARED, after=f"append batch {batch}")
-        raw = warehouse.query(
-            "select order_id, symbol, side, order_time, size, price, total_fees_usd from {raw}.trade_records"
-            " where status = 'filled'"
-        )
-        fills = [dict(zip(("order_id", "symbol", "side", "order_time", "size", "price", "total_fees_usd"), r))
-                 for r in raw]
-        assert compare(sql_allocations(warehouse), fifo(reference_fills(fills))) == [], f"append batch {batch}"
+        assert_allocations_match_reference(warehouse, after=f"append batch {batch}")
 
 
 def test_partial_selections_never_leave_an_append_wrong(make_warehouse: Callable[[str], Warehouse]) -> None:

@@ -201,13 +201,18 @@ def test_incremental_builds_equal_a_full_build(pair: tuple[Warehouse, Warehouse]
             assert after.get(symbol) == before[symbol], f"{symbol} was rewritten though none of its fills changed"
 
         assert_same_as_full_build(incremental, full, *COMPARED, after=f"batch {batch}")
-        raw = incremental.query(
-            "select order_id, symbol, side, order_time, size, price, total_fees_usd from {raw}.trade_records"
-            " where status = 'filled'"
-        )
-        fills = [dict(zip(("order_id", "symbol", "side", "order_time", "size", "price", "total_fees_usd"), r))
-                 for r in raw]
-        assert compare(sql_allocations(incremental), fifo(reference_fills(fills))) == []
+        assert_allocations_match_reference(incremental, after=f"batch {batch}")
+
+
+def assert_allocations_match_reference(warehouse: Warehouse, after: str) -> None:
+    """The built allocations equal the Python reference's FIFO of the raw filled orders."""
+    raw = warehouse.query(
+        "select order_id, symbol, side, order_time, size, price, total_fees_usd from {raw}.trade_records"
+        " where status = 'filled'"
+    )
+    fills = [dict(zip(("order_id", "symbol", "side", "order_time", "size", "price", "total_fees_usd"), r))
+             for r in raw]
+    assert compare(sql_allocations(warehouse), fifo(reference_fills(fills))) == [], after
 
 
 def assert_same_as_full_build(incremental: Warehouse, full: Warehouse, *models: str, after: str = "") -> None:
