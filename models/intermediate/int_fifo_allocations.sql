@@ -102,15 +102,9 @@ fills as (
 ),
 
 fills_keyed as (
+    -- `fills` is already narrow: the seven columns the method needs and the axis size.
     select
-        symbol,
-        order_id,
-        side,
-        order_time,
-        size,
-        price,
-        fees_usd,
-        axis_size,
+        *,
         {{ fifo_order_keys() }}
     from fills
     where {{ until_as_of('order_time') }}
