@@ -387,28 +387,27 @@
     update {{ symbol_state_relation() }} as state
     set appended_in = '{{ invocation_id }}'
     from (
+        -- Per changed symbol with state of this build fingerprint: its fills
+        -- after the state's latest (the tail), which with what was built
+        -- must make up the fills now.
         select
             built.symbol,
             built.last_fill_at
         from {{ symbol_state_relation() }} as built
         inner join {{ relation_as(ref('int_fill_fingerprints'), 'current_fills') }}
             on built.symbol = current_fills.symbol
-        inner join (
-            select
-                fills.symbol,
-                count(*) as tail_fills,
-                sum(fills.fill_hash) as tail_fingerprint
-            from {{ relation_as(ref('stg_trading_bot__fills'), 'fills') }}
-            inner join {{ symbol_state_relation() }} as built_before
-                on fills.symbol = built_before.symbol and built_before.model_name = '{{ this.identifier }}'
-            where fills.order_time > built_before.last_fill_at {{ symbol_changed_filter('and', 'fills.symbol') }}
-            group by fills.symbol
-        ) as tails on built.symbol = tails.symbol
+        inner join {{ relation_as(ref('stg_trading_bot__fills'), 'tail') }}
+            on built.symbol = tail.symbol and tail.order_time > built.last_fill_at
         where
             built.model_name = '{{ this.identifier }}'
             and built.build_fingerprint = '{{ build_fingerprint() }}'
-            and current_fills.fills - tails.tail_fills = built.fills
-            and current_fills.fingerprint - tails.tail_fingerprint = built.fingerprint
+            {{ symbol_changed_filter('and', 'tail.symbol') }}
+        group by
+            built.symbol, built.last_fill_at, built.fills, built.fingerprint,
+            current_fills.fills, current_fills.fingerprint
+        having
+            current_fills.fills - count(*) = built.fills
+            and current_fills.fingerprint - sum(tail.fill_hash) = built.fingerprint
         -- A fence: the kept-rows check below runs for these few symbols
         -- only, not for every symbol the state holds.
         offset 0
