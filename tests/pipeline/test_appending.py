@@ -20,10 +20,10 @@ from test_incremental import (
 from trades_warehouse.synthetic import synthetic_rows
 
 APPENDING_MODELS = (
-    ("{intermediate}.int_fifo_allocations", "symbol"),
-    ("{intermediate}.int_closed_trades", "symbol"),
-    ("{intermediate}.int_lot_balances", "symbol"),
-    ("{marts}.fct_fills", "symbol"),
+    "{intermediate}.int_fifo_allocations",
+    "{intermediate}.int_closed_trades",
+    "{intermediate}.int_lot_balances",
+    "{marts}.fct_fills",
 )
 
 
@@ -65,11 +65,11 @@ def test_fills_after_the_latest_are_appended(make_warehouse: Callable[[str], War
                           symbol=late_symbol))
         rows.append(order(f"n{batch}", "buy", (latest[late_symbol] + timedelta(hours=1)).isoformat(), 1.0, 5.0,
                           symbol=late_symbol))
-        before = [row_versions(warehouse, relation, key) for relation, key in APPENDING_MODELS]
+        before = [row_versions(warehouse, relation) for relation in APPENDING_MODELS]
         warehouse.load(rows, replace=False)
         build_fifo(warehouse)
-        after = [row_versions(warehouse, relation, key) for relation, key in APPENDING_MODELS]
-        for (relation, _), old, new in zip(APPENDING_MODELS, before, after):
+        after = [row_versions(warehouse, relation) for relation in APPENDING_MODELS]
+        for relation, old, new in zip(APPENDING_MODELS, before, after):
             for symbol in appended:
                 kept = {version for version in old[symbol] if version in new[symbol]}
                 assert kept and new[symbol] - old[symbol], f"{relation}: {symbol} was not appended to"
