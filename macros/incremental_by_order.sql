@@ -170,7 +170,10 @@
     {%- endif %}
     union
     select order_id from {{ this }} where rejection_reason = 'future_order_time' and order_id is not null;
-    analyze {{ changed_orders_relation() }}
+    analyze {{ changed_orders_relation() }};
+    {{ record_unverified_orders(by_change=true) }}
+    {%- else %};
+    {{ record_unverified_orders(by_change=false) }}
     {%- endif %}
     {%- endif %}
 {%- endmacro %}

@@ -13,6 +13,9 @@
       key that a row of those symbols carries, against the whole table: a
       duplicate needs at least one row that changed since the last pass, and
       it may sit in another symbol.
+    The typed orders and the staging views over them do the same by order
+    id (macros/verified_orders.sql): their tests read the orders retyped
+    since the last passing build.
     `dbt test`, a model without that state, and every other test (totals,
     counts, relationships: their verdict depends on other rows or models)
     check everything, as before.
@@ -25,8 +28,8 @@
 
 {#-
     For a test on `relation`: a condition keeping the rows not yet verified
-    when `relation` is a per-symbol incremental model and this is a `dbt
-    build`, else `true` (every row). Not in an `--empty` build (its refs are
+    when `relation` is a per-symbol incremental model or covered by order
+    marks, and this is a `dbt build`, else `true` (every row). Not in an `--empty` build (its refs are
     subqueries), nor for a test whose verdict is not simply "any failing row
     fails": a warn or error threshold, a severity of warn or another
     failure count would judge a part of the rows as if it were all of them.
@@ -37,13 +40,28 @@
         and (config.get('error_if') or '!= 0') | replace(' ', '') == '!=0'
         and (config.get('fail_calc') or 'count(*)') | replace(' ', '') | lower == 'count(*)' -%}
     {%- set marked = [] -%}
+    {%- set by_order = [] -%}
     {%- if execute and flags.WHICH == 'build' and not is_empty_build() and plain_verdict and relation is not string -%}
         {%- for node in models_with_verification()
             if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
             {%- do marked.append(node) -%}
         {%- endfor -%}
+        {%- for node in graph.nodes.values()
+            if node.resource_type == 'model' and (node.alias or node.name) == relation.identifier
+                and node.schema == relation.schema -%}
+            {%- set marks = order_marks_of(node) -%}
+            {%- if marks is not none -%}
+                {%- do by_order.append(marks) -%}
+            {%- endif -%}
+        {%- endfor -%}
     {%- endif -%}
-    {{- symbols_not_yet_verified([relation]) if marked else 'true' -}}
+    {%- if marked -%}
+        {{- symbols_not_yet_verified([relation]) -}}
+    {%- elif by_order -%}
+        {{- orders_not_yet_verified(by_order[0]) -}}
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}
 
 {#-

@@ -212,3 +212,74 @@ def test_changed_orders_are_found_by_row_version_and_by_hash_for_a_view(
     assert build_and_retyped() == ["v2"]
     assert warehouse.query(copies) == [(1,)]
     assert warehouse.dbt("test", "--select", "test_name:every_raw_row_lands_once").success
+
+
+STAGING = ("--select", "staging")
+
+
+def unverified_orders(warehouse: Warehouse) -> set[str] | None:
+    """The typed orders no passing build has tested yet (None: no marks, every order is)."""
+    present = warehouse.query(
+        "select to_regclass(%s) is not null and to_regclass(%s) is not null",
+        (f'"{warehouse.staging}"."base_trading_bot__orders__unverified_ids"',
+         f'"{warehouse.staging}"."base_trading_bot__orders__verified_tests"'),
+    )
+    if not present[0][0]:
+        return None
+    return {str(order_id) for (order_id,) in warehouse.query(
+        "select order_id from {staging}.base_trading_bot__orders__unverified_ids")}
+
+
+def failed_test_names(outcome: object) -> set[str]:
+    return {f.split(":")[0].split(".")[2] for f in getattr(outcome, "failures")}
+
+
+def test_staging_tests_read_the_orders_retyped_since_they_last_passed(
+    make_warehouse: Callable[[str], Warehouse],
+) -> None:
+    """In a build, staging's row and key tests read the orders retyped since a build last passed over
+    them (and rows without an id): an order a `dbt run` retyped, or a build whose tests failed, is
+    tested by every build until one passes. `dbt test` reads every row, and its failure takes the marks
+    back. A full build of the typed orders drops the marks."""
+    warehouse = make_warehouse("orders_marks")
+    warehouse.load([order(f"b{i}", "buy", f"2025-12-01T1{i}:00:00Z", 1.0 + i, 10.0) for i in range(4)])
+    assert warehouse.build(*STAGING).success
+    assert unverified_orders(warehouse) == set(), "a passing full build verifies every order"
+
+    # A plain run retypes two new orders: they are not verified until a build tests them.
+    warehouse.load([order("late", "buy", "2025-12-02T10:00:00Z", 1.0, 10.0),
+                    order("later", "sell", "2025-12-02T11:00:00Z", 1.0, 11.0)], replace=False)
+    assert warehouse.dbt("run", *STAGING).success
+    assert unverified_orders(warehouse) == {"late", "later"}
+
+    # A bug wrote one of them wrong, and a verified order too (behind dbt's back: no build retyped it).
+    warehouse.execute("update {staging}.base_trading_bot__orders set size = -1 where order_id = 'late'")
+    warehouse.execute("update {staging}.base_trading_bot__orders set fees_usd = -1 where order_id = 'b1'")
+    for attempt in range(2):
+        failed = failed_test_names(warehouse.build(*STAGING))
+        assert "at_least_stg_trading_bot__fills_size__0" in failed, (attempt, failed)
+        assert "at_least_stg_trading_bot__fills_fees_usd__0" not in failed, "a verified order is not read again"
+        assert unverified_orders(warehouse) == {"late", "later"}, "a failed build verifies nothing"
+
+    # Copies of typed rows (each matches its raw row, so no build retypes them): the uniqueness test
+    # reads the keys not yet verified.
+    copy = "insert into {staging}.base_trading_bot__orders select * from {staging}.base_trading_bot__orders"
+    warehouse.execute(copy + " where order_id = 'b2'")
+    failed = failed_test_names(warehouse.build(*STAGING))
+    assert "unique_stg_trading_bot__fills_order_id" not in failed, "b2 is verified: its key is not read"
+    warehouse.execute(copy + " where order_id = 'later'")
+    failed = failed_test_names(warehouse.build(*STAGING))
+    assert "unique_stg_trading_bot__fills_order_id" in failed, failed
+
+    # `dbt test` reads every row: the verified order's fees are found, and the marks go.
+    tested = warehouse.dbt("test", *STAGING, "--exclude", "test_type:unit")
+    assert "at_least_stg_trading_bot__fills_fees_usd__0" in failed_test_names(tested)
+    assert unverified_orders(warehouse) is None
+    assert "at_least_stg_trading_bot__fills_fees_usd__0" in failed_test_names(warehouse.build(*STAGING))
+
+    # Rebuilt in full, every order passes and is verified again; a passing build by change keeps them so.
+    assert warehouse.build(*STAGING, "--full-refresh").success
+    assert unverified_orders(warehouse) == set()
+    warehouse.load([order("new", "buy", "2025-12-03T10:00:00Z", 1.0, 10.0)], replace=False)
+    assert warehouse.build(*STAGING).success
+    assert unverified_orders(warehouse) == set()

@@ -1,0 +1,200 @@
+{#-
+    Which typed orders have passed the staging tests, recorded rather than
+    assumed: the by-order counterpart of macros/verified_symbols.sql, for
+    the typed orders (incremental by order id, macros/incremental_by_order.sql)
+    and the staging views that keep one row of them per row (`meta:
+    {rows_of_typed_orders: true}`).
+
+    Two tables beside the typed orders hold the marks:
+    - `<model>__unverified_ids`: the order ids retyped since the last build
+      whose staging tests all passed. The model's pre-hook adds the ids it
+      retypes; `mark_verified_orders`, at the end of a `dbt build` or `dbt
+      test` in which every test on those models passed, empties it.
+    - `<model>__verified_tests`: the fingerprint of what was tested (the
+      views' code, and every test on the models with its arguments) when it
+      was last emptied. Marks made under other tests or views are not trusted.
+    A full build of the typed orders drops both, so every row is unverified
+    until a build or test passes over all of them. Within a `dbt build`, the
+    row-local and uniqueness tests on these models then read the unverified
+    ids and the rows without an id (macros/tests_of_unverified_rows.sql), so
+    a five-minute build tests the orders it retyped, and a retyped order is
+    tested by every build until a test passes over it. One invocation per
+    schema at a time is assumed, as for the symbols (the scheduled `run`
+    holds a lock). Not seen: a change to a generic test's macro code; run
+    `dbt test` (which reads every row) after one.
+-#}
+
+{% macro unverified_orders_relation(schema, identifier) -%}
+    {{ adapter.quote(schema) }}.{{ adapter.quote(identifier ~ '__unverified_ids') }}
+{%- endmacro %}
+
+{% macro verified_order_tests_relation(schema, identifier) -%}
+    {{ adapter.quote(schema) }}.{{ adapter.quote(identifier ~ '__verified_tests') }}
+{%- endmacro %}
+
+{#- The by-order incremental models (their strategy replaces the changed order ids' rows). -#}
+{% macro models_by_order() -%}
+    {%- set found = [] -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and node.config.incremental_strategy == 'replace_changed_orders' -%}
+        {%- do found.append(node) -%}
+    {%- endfor -%}
+    {{- return(found) -}}
+{%- endmacro %}
+
+{#-
+    The models whose tests the marks of `by_order` (a by-order model) cover:
+    itself and the views over it alone that declare one row per typed order.
+-#}
+{% macro models_verified_with(by_order) -%}
+    {%- set found = [by_order] -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and (node.config.meta or {}).get('rows_of_typed_orders')
+            and node.config.materialized == 'view' and node.depends_on.nodes == [by_order.unique_id] -%}
+        {%- do found.append(node) -%}
+    {%- endfor -%}
+    {{- return(found) -}}
+{%- endmacro %}
+
+{#-
+    The data tests on the models `covered_ids`: the generic tests attached to
+    one of them, and the singular tests reading one (a test attached to
+    another model, like the FIFO invariants reading the fills, judges that
+    model's rows, not these).
+-#}
+{% macro tests_on(covered_ids) -%}
+    {%- set found = [] -%}
+    {%- for test in graph.nodes.values() if test.resource_type == 'test' -%}
+        {%- if test.attached_node in covered_ids
+            or (not test.attached_node and test.depends_on.nodes | select('in', covered_ids) | list) -%}
+            {%- do found.append(test) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(found) -}}
+{%- endmacro %}
+
+{#- What the marks of `by_order` were earned under: the covered views' code and every test on the models. -#}
+{% macro order_marks_fingerprint(by_order) -%}
+    {%- set covered = models_verified_with(by_order) -%}
+    {%- set covered_ids = covered | map(attribute='unique_id') | list -%}
+    {%- set parts = [] -%}
+    {%- for node in covered if node.unique_id != by_order.unique_id -%}
+        {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum) -%}
+    {%- endfor -%}
+    {%- for test in tests_on(covered_ids) -%}
+        {%- do parts.append(test.unique_id ~ ':' ~ test.checksum.checksum ~ ':'
+            ~ tojson(test.test_metadata or {}, sort_keys=true) ~ ':' ~ (test.depends_on.macros | join(','))) -%}
+    {%- endfor -%}
+    {{- return(local_md5(parts | sort | join('|'))) -}}
+{%- endmacro %}
+
+{#-
+    For a test on a model covered by order marks: within a `dbt build`, a
+    condition keeping the rows whose order id is not yet verified and the
+    rows without one; `true` (every row) under `dbt test`, when the marks
+    are missing or were made under other tests, or when the unverified ids
+    are more than 10,000 and a tenth of the typed orders (an array of that
+    many ids, searched per row, would cost more than reading every row).
+-#}
+{% macro orders_not_yet_verified(by_order, column='order_id') -%}
+    {%- set unverified = unverified_orders_relation(by_order.schema, by_order.alias) | trim -%}
+    {%- set tests = verified_order_tests_relation(by_order.schema, by_order.alias) | trim -%}
+    {%- set typed = adapter.quote(by_order.schema) ~ '.' ~ adapter.quote(by_order.alias) -%}
+    {%- set trusted = false -%}
+    {%- if execute and flags.WHICH == 'build' -%}
+        {%- set present = run_query(
+            'select to_regclass(' ~ dbt.string_literal(unverified) ~ ') is not null'
+            ~ ' and to_regclass(' ~ dbt.string_literal(tests) ~ ') is not null'
+        ) -%}
+        {%- if present.rows[0][0] -%}
+            {%- set marks = run_query(
+                'select (select fingerprint from ' ~ tests ~ ') = ' ~ dbt.string_literal(order_marks_fingerprint(by_order))
+                ~ ' and (select count(*) from ' ~ unverified ~ ')'
+                ~ ' < (select greatest(reltuples / 10, 10000) from pg_class where oid = to_regclass('
+                ~ dbt.string_literal(typed) ~ '))'
+            ) -%}
+            {%- set trusted = marks.rows[0][0] is true -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if trusted -%}
+        -- The order ids no passing test has read since they were retyped (an
+        -- array, so that the order id index finds their rows), and rows without one.
+        ({{ column }} = any(array(select order_id from {{ unverified }})) or {{ column }} is null)
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The by-order model whose marks cover `node` (a model), or none. -#}
+{% macro order_marks_of(node) -%}
+    {%- for by_order in models_by_order() -%}
+        {%- if node.unique_id in models_verified_with(by_order) | map(attribute='unique_id') | list -%}
+            {{- return(by_order) -}}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- return(none) -}}
+{%- endmacro %}
+
+{#-
+    Pre-hook of a by-order model, after the changed ids are fixed: a build
+    by change adds them to the unverified ids (when marks exist); any other
+    build rewrites every row, so no mark stands.
+-#}
+{% macro record_unverified_orders(by_change) -%}
+    {%- set unverified = unverified_orders_relation(this.schema, this.identifier) -%}
+    {%- if by_change %}
+    do $unverified$
+    begin
+        if to_regclass('{{ unverified | replace("'", "''") }}') is not null then
+            insert into {{ unverified }} (order_id)
+            select order_id from {{ changed_orders_relation() }}
+            on conflict do nothing;
+        end if;
+    end
+    $unverified$
+    {%- else %}
+    drop table if exists {{ unverified }};
+    drop table if exists {{ verified_order_tests_relation(this.schema, this.identifier) }}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    on-run-end: when this `dbt build` or `dbt test` ran every data test on a
+    by-order model and the views its marks cover, and each passed (or only
+    warned), every order is verified: the unverified ids are emptied and
+    the tests' fingerprint recorded. A `dbt test` with a failure takes the
+    marks back (it cannot say which orders failed). A partial selection, a
+    failed build, a `dbt run` or an `--empty` build changes nothing.
+-#}
+{% macro mark_verified_orders(results) -%}
+    {%- set statements = [] -%}
+    {%- if execute and flags.WHICH in ('build', 'test') and not is_empty_build() -%}
+        {%- set status_of = {} -%}
+        {%- for result in results -%}
+            {%- do status_of.update({result.node.unique_id: result.status | string}) -%}
+        {%- endfor -%}
+        {%- for by_order in models_by_order() -%}
+            {%- set covered_ids = models_verified_with(by_order) | map(attribute='unique_id') | list -%}
+            {%- set statuses = [] -%}
+            {%- for test in tests_on(covered_ids) -%}
+                {%- do statuses.append(status_of.get(test.unique_id, 'not run')) -%}
+            {%- endfor -%}
+            {%- set typed = adapter.get_relation(database, by_order.schema, by_order.alias) -%}
+            {%- set unverified = unverified_orders_relation(by_order.schema, by_order.alias) | trim -%}
+            {%- set marks = verified_order_tests_relation(by_order.schema, by_order.alias) | trim -%}
+            {%- if statuses and typed is not none -%}
+                {%- if statuses | reject('in', ['pass', 'warn']) | list | length == 0 -%}
+                    {%- do statements.append('create table if not exists ' ~ unverified ~ ' (order_id text primary key)') -%}
+                    {%- do statements.append('delete from ' ~ unverified) -%}
+                    {%- do statements.append('create table if not exists ' ~ marks ~ ' (fingerprint text not null)') -%}
+                    {%- do statements.append('delete from ' ~ marks) -%}
+                    {%- do statements.append('insert into ' ~ marks ~ ' (fingerprint) values ('
+                        ~ dbt.string_literal(order_marks_fingerprint(by_order)) ~ ')') -%}
+                {%- elif flags.WHICH == 'test' and statuses | select('in', ['fail', 'error']) | list -%}
+                    {%- do statements.append('drop table if exists ' ~ marks) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- statements | join(';\n') if statements else 'select 1 /* no typed orders were verified */' -}}
+{%- endmacro %}
