@@ -86,9 +86,11 @@ SYMBOL_INCREMENTAL_STRATEGY = "replace_changed_symbols"
 SYMBOL_STATE_TABLE = "incremental_symbol_state"
 # The by-order incremental staging model keeps, beside it, what its build read
 # and the order ids it retyped (the suffixes of raw_orders_read_identifier and
-# changed_orders_relation in macros/incremental_by_order.sql).
+# changed_orders_relation in macros/incremental_by_order.sql), and its test
+# marks (unverified_orders_relation, verified_order_tests_relation in
+# macros/verified_orders.sql).
 ORDER_INCREMENTAL_STRATEGY = "replace_changed_orders"
-ORDER_STATE_SUFFIXES = ("__raw_read", "__retyped_ids")
+ORDER_STATE_SUFFIXES = ("__raw_read", "__retyped_ids", "__unverified_ids", "__verified_tests")
 
 
 def lock_key(target_schema: str) -> str:
