@@ -46,14 +46,10 @@
             if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
             {%- do marked.append(node) -%}
         {%- endfor -%}
-        {%- for node in graph.nodes.values()
-            if node.resource_type == 'model' and (node.alias or node.name) == relation.identifier
-                and node.schema == relation.schema -%}
-            {%- set marks = order_marks_of(node) -%}
-            {%- if marks is not none -%}
-                {%- do by_order.append(marks) -%}
-            {%- endif -%}
-        {%- endfor -%}
+        {%- set marks = order_marks_of_relation(relation) -%}
+        {%- if marks is not none -%}
+            {%- do by_order.append(marks) -%}
+        {%- endif -%}
     {%- endif -%}
     {%- if marked -%}
         {{- symbols_not_yet_verified([relation]) -}}
@@ -89,18 +85,22 @@
     `in` under an `or` would not be one: PostgreSQL then runs the subquery
     once per row when its keys outgrow work_mem). With `null_keys_match`
     (nulls count as equal), the rows whose first column is null are added.
+    Keyed by order id on a model covered by order marks, the keys are an
+    array instead, so that the order id index finds the rows: the semi-join
+    read every typed order (0.15 s at 1M) to find a thousand.
 -#}
 {% macro rows_sharing_unverified_keys(model, columns, null_keys_match=false) -%}
     {%- set unverified = rows_not_yet_verified(model) | trim -%}
     {%- if unverified == 'true' -%}
         select * from {{ model }}
     {%- else -%}
+        {%- set by_order_id = columns[0] == 'order_id' and order_marks_of_relation(model) is not none %}
         select * from {{ model }}
-        where {{ columns[0] }} in (
+        where {{ columns[0] }} {{ '= any(array(' if by_order_id else 'in (' }}
             select unverified_rows.{{ columns[0] }}
             from {{ model }} as unverified_rows
             where {{ unverified }}
-        )
+        ){{ ')' if by_order_id }}
         {%- if null_keys_match %}
         union all
         select * from {{ model }} where {{ columns[0] }} is null

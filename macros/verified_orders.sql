@@ -125,6 +125,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The by-order model whose marks cover the model built as `relation`, or none. -#}
+{% macro order_marks_of_relation(relation) -%}
+    {%- if relation is string -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- for node in graph.nodes.values()
+        if node.resource_type == 'model' and (node.alias or node.name) == relation.identifier
+            and node.schema == relation.schema -%}
+        {{- return(order_marks_of(node)) -}}
+    {%- endfor -%}
+    {{- return(none) -}}
+{%- endmacro %}
+
 {#- The by-order model whose marks cover `node` (a model), or none. -#}
 {% macro order_marks_of(node) -%}
     {%- for by_order in models_by_order() -%}
