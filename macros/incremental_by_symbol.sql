@@ -491,39 +491,72 @@
 {#-
     legacy_pnl_discrepancy's sells to compute, from `fills`: every sell in a
     full build; in an incremental one the sells of the changed symbols and
-    the kept sells (in `model`, the model's table) whose row can change
-    without their own symbol changing: those whose legacy parent lies in a
-    changed symbol (`legacy_parent_symbol`), and those whose parent was
-    missing when a changed symbol now has a fill of that id. Sets, read by
-    the indexes: a `not exists` per sell ran once per sell, and at 1M fills
-    whose sells all name a parent (the bot's data) it did not finish in a
-    minute. A table from before `legacy_parent_symbol` computes every sell.
+    the kept sells whose row can change without their own symbol changing
+    (`kept_sells`, the model's CTE of legacy_kept_sells_to_recompute).
+    `fifo_from_kept_row` tells the second kind: their own symbol did not
+    change, so their FIFO columns are those of their kept row.
 -#}
-{% macro legacy_sells_to_recompute(fills, model) -%}
-    {%- set kept_rows_say_parent_symbol = is_incremental() and execute
-        and 'legacy_parent_symbol' in (adapter.get_columns_in_relation(model) | map(attribute='name') | list) -%}
-    select * from {{ fills }} where side = 'sell'
-    {%- if kept_rows_say_parent_symbol %} {{ symbol_changed_filter('and') }}
+{% macro legacy_sells_to_recompute(fills, kept_sells) -%}
+    select
+        *,
+        false as fifo_from_kept_row
+    from {{ fills }}
+    where side = 'sell'
+    {%- if legacy_kept_rows_usable() %} {{ symbol_changed_filter('and') }}
     union all
-    select *
+    select
+        *,
+        true as fifo_from_kept_row
     from {{ fills }}
     where
         side = 'sell'
         and not {{ symbol_changed_filter('') }}
-        and order_id = any(array(
-            select kept.sell_order_id
-            from {{ model }} as kept
-            where
-                -- A parent in the sell's own symbol changes that symbol.
-                kept.legacy_parent_symbol <> kept.symbol
-                {{ symbol_changed_filter('and', 'kept.legacy_parent_symbol') }}
-            -- A join, not `in (...)` under an `or`: that runs once per kept
-            -- row when the changed symbols' fills outgrow work_mem.
-            union all
-            select kept.sell_order_id
-            from {{ model }} as kept
-            inner join {{ fills }} as parents on kept.legacy_parent_id = parents.order_id
-            where kept.legacy_parent_symbol is null {{ symbol_changed_filter('and', 'parents.symbol') }}
-        ))
+        and order_id = any(array(select {{ kept_sells }}.sell_order_id from {{ kept_sells }}))
     {%- endif %}
+{%- endmacro %}
+
+{#-
+    The kept rows (in the model's table `model`) of the sells whose row can
+    change without their own symbol changing: those whose legacy parent
+    lies in a changed symbol (`legacy_parent_symbol`), and those whose
+    parent was missing when a changed symbol now has a fill of that id.
+    Sets, read by the model's partial index on the sells whose parent is
+    elsewhere (legacy_parent_elsewhere): a `not exists` per sell ran once
+    per sell, and at 1M fills whose sells all name a parent (the bot's
+    data) it did not finish in a minute.
+-#}
+{% macro legacy_kept_sells_to_recompute(fills, model) -%}
+    select kept.*
+    from {{ model }} as kept
+    where
+        -- A parent in the sell's own symbol changes that symbol.
+        {{ legacy_parent_elsewhere('kept') }}
+        {{ symbol_changed_filter('and', 'kept.legacy_parent_symbol') }}
+    -- A join, not `in (...)` under an `or`: that runs once per kept
+    -- row when the changed symbols' fills outgrow work_mem.
+    union all
+    select kept.*
+    from {{ model }} as kept
+    inner join {{ fills }} as parents on kept.legacy_parent_id = parents.order_id
+    where
+        {{ legacy_parent_elsewhere('kept') }}
+        and kept.legacy_parent_symbol is null
+        {{ symbol_changed_filter('and', 'parents.symbol') }}
+{%- endmacro %}
+
+{#- Whether legacy_pnl_discrepancy's kept rows can be kept: incremental, and they say their parent's symbol
+    (a table from before `legacy_parent_symbol` computes every sell). -#}
+{% macro legacy_kept_rows_usable() -%}
+    {{- return(is_incremental() and execute
+        and 'legacy_parent_symbol' in (adapter.get_columns_in_relation(this) | map(attribute='name') | list)) -}}
+{%- endmacro %}
+
+{#-
+    The legacy sells that name a parent in another symbol or a missing one
+    (a sell always has a symbol), written as the model's partial index says
+    it, so that PostgreSQL can use that index (a percent or two of the sells).
+-#}
+{% macro legacy_parent_elsewhere(relation=none) -%}
+    {%- set prefix = relation ~ '.' if relation else '' -%}
+    {{ prefix }}legacy_parent_id is not null and {{ prefix }}legacy_parent_symbol is distinct from {{ prefix }}symbol
 {%- endmacro %}

@@ -8,7 +8,9 @@
     The rows of a symbol lie together (the typed orders are written in
     symbol order, and the models below them follow that order), so its pages
     are few as well. The typed orders' `order_id` index finds the retyped
-    ids' rows and the legacy parents a five-minute build looks up.
+    ids' rows and the legacy parents a five-minute build looks up. With
+    `where`, the index is partial (the legacy detector's sells whose parent
+    is elsewhere).
 
     Made by the hook rather than the `indexes` config because that one is
     applied only when dbt creates the table: a table kept by incremental
@@ -16,7 +18,7 @@
     that PostgreSQL picks a free name (a full refresh renames tables that
     already carry indexes).
 -#}
-{% macro ensure_index(column='symbol') -%}
+{% macro ensure_index(column='symbol', where=none) -%}
     {%- if execute and this is not none %}
     do $ensure_index$
     begin
@@ -29,7 +31,9 @@
                 indexes.indrelid = {{ dbt.string_literal(this | string) }}::regclass
                 and columns.attname = {{ dbt.string_literal(column) }}
         ) then
-            execute {{ dbt.string_literal('create index on ' ~ this ~ ' (' ~ column ~ ')') }};
+            execute {{ dbt.string_literal(
+                'create index on ' ~ this ~ ' (' ~ column ~ ')' ~ (' where ' ~ where if where else '')
+            ) }};
         end if;
     end
     $ensure_index$

@@ -14,7 +14,10 @@
 -- changes that symbol's fingerprint.
 -- depends_on: {{ ref('int_fill_fingerprints') }}
 {{ symbol_incremental_config() }}
-{{ config(unique_key='sell_order_id') }}
+{{ config(
+    unique_key='sell_order_id',
+    post_hook=["{{ ensure_index('legacy_parent_symbol', where=legacy_parent_elsewhere()) }}"]
+) }}
 
 -- `not materialized`: fills and allocations are each read by several steps,
 -- which would otherwise make PostgreSQL write the whole table aside first
@@ -32,20 +35,51 @@ allocations as not materialized (
     select * from {{ ref('fct_fifo_allocations') }}
 ),
 
+{% if legacy_kept_rows_usable() -%}
+kept_sells_to_recompute as (
+    {{ legacy_kept_sells_to_recompute('fills', this) }}
+),
+
+{% endif -%}
 sells_to_compute as (
-    {{ legacy_sells_to_recompute('fills', this) }}
+    {{ legacy_sells_to_recompute('fills', 'kept_sells_to_recompute') }}
+),
+
+sells_of_changed_symbols as (
+    select * from sells_to_compute
+    where not fifo_from_kept_row
 ),
 
 trades_of_sells as (
     select * from trades
     {% if is_incremental() %}
-    -- The trades of the sells' symbols only, by the symbol index: joined
+    -- The trades of the changed symbols only, by the symbol index: joined
     -- whole, every fill of the mart was hashed at every build.
-    where symbol = any(array(select distinct sells_to_compute.symbol from sells_to_compute))
+    where symbol = any(array(select distinct sells_of_changed_symbols.symbol from sells_of_changed_symbols))
     {% endif %}
 ),
 
 sells as (
+    select
+        sells_of_changed_symbols.order_id as sell_order_id,
+        sells_of_changed_symbols.symbol,
+        sells_of_changed_symbols.order_time as sell_time,
+        sells_of_changed_symbols.size as sell_size,
+        sells_of_changed_symbols.legacy_parent_id,
+        sells_of_changed_symbols.legacy_realized_profit::numeric as legacy_realized_profit_usd,
+        sells_of_changed_symbols.legacy_pnl_usd::numeric as legacy_pnl_usd,
+        trades.matched_size,
+        trades.unmatched_size,
+        trades.realized_pnl_usd as fifo_pnl_usd,
+        null::text as kept_fifo_buy_order_ids,
+        null::timestamptz as kept_oldest_fifo_lot_time
+    from sells_of_changed_symbols
+    inner join trades_of_sells as trades on sells_of_changed_symbols.order_id = trades.order_id
+    {%- if legacy_kept_rows_usable() %}
+    union all
+    -- A sell recomputed for its parent alone: its own symbol did not change,
+    -- so FIFO's side of it is its kept row's (reading the FIFO marts of
+    -- every symbol some parent lies in cost most of a five-minute build).
     select
         sells_to_compute.order_id as sell_order_id,
         sells_to_compute.symbol,
@@ -54,11 +88,15 @@ sells as (
         sells_to_compute.legacy_parent_id,
         sells_to_compute.legacy_realized_profit::numeric as legacy_realized_profit_usd,
         sells_to_compute.legacy_pnl_usd::numeric as legacy_pnl_usd,
-        trades.matched_size,
-        trades.unmatched_size,
-        trades.realized_pnl_usd as fifo_pnl_usd
+        kept.matched_size,
+        kept.unmatched_size,
+        kept.fifo_pnl_usd,
+        kept.fifo_buy_order_ids as kept_fifo_buy_order_ids,
+        kept.oldest_fifo_lot_time as kept_oldest_fifo_lot_time
     from sells_to_compute
-    inner join trades_of_sells as trades on sells_to_compute.order_id = trades.order_id
+    inner join kept_sells_to_recompute as kept on sells_to_compute.order_id = kept.sell_order_id
+    where sells_to_compute.fifo_from_kept_row
+    {%- endif %}
 ),
 
 fifo_lots_per_sell as (
@@ -69,10 +107,10 @@ fifo_lots_per_sell as (
     from allocations
     where
         not is_unmatched
-        and sell_order_id in (select sells.sell_order_id from sells)
+        and sell_order_id in (select sells_of_changed_symbols.order_id from sells_of_changed_symbols)
     {% if is_incremental() %}
         -- A sell's allocations carry its symbol: read by the symbol index.
-        and symbol = any(array(select distinct sells.symbol from sells))
+        and symbol = any(array(select distinct sells_of_changed_symbols.symbol from sells_of_changed_symbols))
     {% endif %}
     group by sell_order_id
 ),
@@ -118,10 +156,20 @@ parent_use_before_sell as (
 
 compared as (
     select
-        sells.*,
+        sells.sell_order_id,
+        sells.symbol,
+        sells.sell_time,
+        sells.sell_size,
+        sells.legacy_parent_id,
+        sells.legacy_realized_profit_usd,
+        sells.legacy_pnl_usd,
+        sells.matched_size,
+        sells.unmatched_size,
+        sells.fifo_pnl_usd,
         coalesce(sells.legacy_realized_profit_usd, sells.legacy_pnl_usd) as legacy_result_usd,
-        fifo_lots_per_sell.fifo_buy_order_ids,
-        fifo_lots_per_sell.oldest_fifo_lot_time,
+        -- One of the two is set: a sell's lots come from the allocations or its kept row.
+        coalesce(fifo_lots_per_sell.fifo_buy_order_ids, sells.kept_fifo_buy_order_ids) as fifo_buy_order_ids,
+        coalesce(fifo_lots_per_sell.oldest_fifo_lot_time, sells.kept_oldest_fifo_lot_time) as oldest_fifo_lot_time,
         legacy_parents.parent_order_id is not null as legacy_parent_found,
         legacy_parents.parent_symbol as legacy_parent_symbol,
         legacy_parents.parent_time as legacy_parent_time,
