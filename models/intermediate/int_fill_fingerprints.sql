@@ -4,7 +4,8 @@
 -- of the fills is needed). The per-symbol incremental models rebuild exactly
 -- the symbols whose fingerprint differs from the one they were built from.
 -- Its first and latest fill times give the reporting moment
--- (int_reporting_moment) without another pass over every fill.
+-- (int_reporting_moment) and the day spine (metricflow_time_spine) without
+-- another pass over every fill.
 with fills as (
     select * from {{ ref('stg_trading_bot__fills') }}
 ),
@@ -17,6 +18,7 @@ final as (
         -- (base_trading_bot__orders.fill_hash).
         sum(fill_hash) as fingerprint,
         min(order_time) filter (where {{ until_as_of('order_time') }}) as first_fill_at,
+        min(order_time) as earliest_fill_at,
         max(order_time) as last_fill_at
     from fills
     group by symbol
