@@ -182,10 +182,7 @@
 {% macro mark_verified_orders(results) -%}
     {%- set statements = [] -%}
     {%- if execute and flags.WHICH in ('build', 'test') and not is_empty_build() -%}
-        {%- set status_of = {} -%}
-        {%- for result in results -%}
-            {%- do status_of.update({result.node.unique_id: result.status | string}) -%}
-        {%- endfor -%}
+        {%- set status_of = result_statuses(results) -%}
         {%- for by_order in models_by_order() -%}
             {%- set covered_ids = models_verified_with(by_order) | map(attribute='unique_id') | list -%}
             {%- set statuses = [] -%}

@@ -84,10 +84,7 @@
 {% macro mark_verified_symbols(results) -%}
     {%- set statements = [] -%}
     {%- if execute and flags.WHICH in ('build', 'test') and not is_empty_build() -%}
-        {%- set status_of = {} -%}
-        {%- for result in results -%}
-            {%- do status_of.update({result.node.unique_id: result.status | string}) -%}
-        {%- endfor -%}
+        {%- set status_of = result_statuses(results) -%}
         {%- set tests = graph.nodes.values() | selectattr('resource_type', 'equalto', 'test') | list -%}
         {%- for model in models_with_verification() -%}
             {%- set statuses = [] -%}
@@ -127,4 +124,13 @@
         {%- do found.append(node) -%}
     {%- endfor -%}
     {{- return(found) -}}
+{%- endmacro %}
+
+{#- The status of each node an invocation ran (on-run-end's `results`), by unique id. -#}
+{% macro result_statuses(results) -%}
+    {%- set status_of = {} -%}
+    {%- for result in results -%}
+        {%- do status_of.update({result.node.unique_id: result.status | string}) -%}
+    {%- endfor -%}
+    {{- return(status_of) -}}
 {%- endmacro %}

@@ -59,27 +59,35 @@ trades_of_sells as (
     {% endif %}
 ),
 
-sells as (
+fifo_sides as (
+    -- FIFO's side of a sell: its trade; or, for a sell recomputed for its
+    -- parent alone, its kept row's, since its own symbol did not change
+    -- (reading the FIFO marts of every symbol some parent lies in cost most
+    -- of a five-minute build).
     select
-        sells_of_changed_symbols.order_id as sell_order_id,
-        sells_of_changed_symbols.symbol,
-        sells_of_changed_symbols.order_time as sell_time,
-        sells_of_changed_symbols.size as sell_size,
-        sells_of_changed_symbols.legacy_parent_id,
-        sells_of_changed_symbols.legacy_realized_profit::numeric as legacy_realized_profit_usd,
-        sells_of_changed_symbols.legacy_pnl_usd::numeric as legacy_pnl_usd,
-        trades.matched_size,
-        trades.unmatched_size,
-        trades.realized_pnl_usd as fifo_pnl_usd,
+        order_id as sell_order_id,
+        false as from_kept_row,
+        matched_size,
+        unmatched_size,
+        realized_pnl_usd as fifo_pnl_usd,
         null::text as kept_fifo_buy_order_ids,
         null::timestamptz as kept_oldest_fifo_lot_time
-    from sells_of_changed_symbols
-    inner join trades_of_sells as trades on sells_of_changed_symbols.order_id = trades.order_id
+    from trades_of_sells
     {%- if legacy_kept_rows_usable() %}
     union all
-    -- A sell recomputed for its parent alone: its own symbol did not change,
-    -- so FIFO's side of it is its kept row's (reading the FIFO marts of
-    -- every symbol some parent lies in cost most of a five-minute build).
+    select
+        sell_order_id,
+        true as from_kept_row,
+        matched_size,
+        unmatched_size,
+        fifo_pnl_usd,
+        fifo_buy_order_ids as kept_fifo_buy_order_ids,
+        oldest_fifo_lot_time as kept_oldest_fifo_lot_time
+    from kept_sells_to_recompute
+    {%- endif %}
+),
+
+sells as (
     select
         sells_to_compute.order_id as sell_order_id,
         sells_to_compute.symbol,
@@ -88,15 +96,17 @@ sells as (
         sells_to_compute.legacy_parent_id,
         sells_to_compute.legacy_realized_profit::numeric as legacy_realized_profit_usd,
         sells_to_compute.legacy_pnl_usd::numeric as legacy_pnl_usd,
-        kept.matched_size,
-        kept.unmatched_size,
-        kept.fifo_pnl_usd,
-        kept.fifo_buy_order_ids as kept_fifo_buy_order_ids,
-        kept.oldest_fifo_lot_time as kept_oldest_fifo_lot_time
+        fifo_sides.matched_size,
+        fifo_sides.unmatched_size,
+        fifo_sides.fifo_pnl_usd,
+        fifo_sides.kept_fifo_buy_order_ids,
+        fifo_sides.kept_oldest_fifo_lot_time
     from sells_to_compute
-    inner join kept_sells_to_recompute as kept on sells_to_compute.order_id = kept.sell_order_id
-    where sells_to_compute.fifo_from_kept_row
-    {%- endif %}
+    -- A sell without a trade (after `as_of`) has no row.
+    inner join fifo_sides
+        on
+            sells_to_compute.order_id = fifo_sides.sell_order_id
+            and sells_to_compute.fifo_from_kept_row = fifo_sides.from_kept_row
 ),
 
 fifo_lots_per_sell as (
