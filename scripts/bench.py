@@ -22,11 +22,10 @@ them into <schema>_raw, builds staging, then measures:
   (g) PostgreSQL's peak RSS during (a), and this process's peak RSS
 
 Before each timed step the server is checkpointed (untimed): a full build
-writes about a gigabyte of WAL, and the checkpoint it sets off flushed those
-pages while the next step ran (the first incremental build after the full
-one took twice its time). Each step then starts with nothing of the one
-before it left to write. A user without the privilege to CHECKPOINT gets a
-note, and the steps run as they come.
+writes about a gigabyte of WAL, and the checkpoint that sets off would
+otherwise flush those pages during whichever step comes next. Each step
+then starts with nothing the one before it left to write. A user without
+the privilege to CHECKPOINT gets a note, and the steps run as they come.
 
 Ratios divide like by like: (a)/(b) and (c)/(a), (d)/(a) use (a)'s sum of
 node times; (e)/(a), (f)/(a) and (f')/(a) use (a)'s wall time (all walls).
