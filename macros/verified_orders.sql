@@ -8,13 +8,15 @@
     Two tables beside the typed orders hold the marks:
     - `<model>__unverified_ids`: the order ids retyped since the last build
       whose staging tests all passed. The model's pre-hook adds the ids it
-      retypes; `mark_verified_orders`, at the end of a `dbt build` or `dbt
-      test` in which every test on those models passed, empties it.
+      retypes; `mark_verified_orders`, at the end of a `dbt build` that
+      built the views and in which every test on those models passed,
+      empties it.
     - `<model>__verified_tests`: the fingerprint of what was tested (the
-      views' code, and every test on the models with its arguments) when it
-      was last emptied. Marks made under other tests or views are not trusted.
+      views' code, and every test on the models with its arguments and
+      config) when it was last emptied. Marks made under other tests or
+      views are not trusted.
     A full build of the typed orders drops both, so every row is unverified
-    until a build or test passes over all of them. Within a `dbt build`, the
+    until a build passes over all of them. Within a `dbt build`, the
     row-local and uniqueness tests on these models then read the unverified
     ids and the rows without an id (macros/tests_of_unverified_rows.sql), so
     a five-minute build tests the orders it retyped, and a retyped order is
@@ -73,7 +75,8 @@
     {{- return(found) -}}
 {%- endmacro %}
 
-{#- What the marks of `by_order` were earned under: the covered views' code and every test on the models. -#}
+{#- What the marks of `by_order` were earned under: the covered views' code and every test on the
+    models, with its arguments and config. -#}
 {% macro order_marks_fingerprint(by_order) -%}
     {%- set covered = models_verified_with(by_order) -%}
     {%- set covered_ids = covered | map(attribute='unique_id') | list -%}
@@ -82,8 +85,11 @@
         {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum) -%}
     {%- endfor -%}
     {%- for test in tests_on(covered_ids) -%}
+        {#- A generic test's checksum is empty: its arguments are in test_metadata, and
+            its severity, thresholds and `where` in its config. -#}
         {%- do parts.append(test.unique_id ~ ':' ~ test.checksum.checksum ~ ':'
-            ~ tojson(test.test_metadata or {}, sort_keys=true) ~ ':' ~ (test.depends_on.macros | join(','))) -%}
+            ~ tojson(test.test_metadata or {}, sort_keys=true) ~ ':' ~ tojson(test.config or {}, sort_keys=true)
+            ~ ':' ~ (test.depends_on.macros | join(','))) -%}
     {%- endfor -%}
     {{- return(local_md5(parts | sort | join('|'))) -}}
 {%- endmacro %}
@@ -172,12 +178,16 @@
 {%- endmacro %}
 
 {#-
-    on-run-end: when this `dbt build` or `dbt test` ran every data test on a
-    by-order model and the views its marks cover, and each passed (or only
-    warned), every order is verified: the unverified ids are emptied and
-    the tests' fingerprint recorded. A `dbt test` with a failure takes the
-    marks back (it cannot say which orders failed). A partial selection, a
-    failed build, a `dbt run` or an `--empty` build changes nothing.
+    on-run-end: when this `dbt build` built the views the marks of a
+    by-order model cover and ran every data test on them and the model, and
+    each passed (or only warned), every order is verified: the unverified
+    ids are emptied and the fingerprint recorded. Only a build that made the
+    views records it: the fingerprint names the views' code in the project,
+    which is what the database holds once they are built (a `dbt test` after
+    a change to a view would record the new code over the old views). A
+    `dbt test` with a failure takes the marks back (it cannot say which
+    orders failed). A partial selection, a failed build, a `dbt run` or an
+    `--empty` build changes nothing.
 -#}
 {% macro mark_verified_orders(results) -%}
     {%- set statements = [] -%}
@@ -186,6 +196,10 @@
         {%- for by_order in models_by_order() -%}
             {%- set covered_ids = models_verified_with(by_order) | map(attribute='unique_id') | list -%}
             {%- set statuses = [] -%}
+            {%- set views_built = [] -%}
+            {%- for node_id in covered_ids if node_id != by_order.unique_id -%}
+                {%- do views_built.append(status_of.get(node_id) == 'success') -%}
+            {%- endfor -%}
             {%- for test in tests_on(covered_ids) -%}
                 {%- do statuses.append(status_of.get(test.unique_id, 'not run')) -%}
             {%- endfor -%}
@@ -193,7 +207,8 @@
             {%- set unverified = unverified_orders_relation(by_order.schema, by_order.alias) | trim -%}
             {%- set marks = verified_order_tests_relation(by_order.schema, by_order.alias) | trim -%}
             {%- if statuses and typed is not none -%}
-                {%- if statuses | reject('in', ['pass', 'warn']) | list | length == 0 -%}
+                {%- if flags.WHICH == 'build' and false not in views_built
+                    and statuses | reject('in', ['pass', 'warn']) | list | length == 0 -%}
                     {%- do statements.append('create table if not exists ' ~ unverified ~ ' (order_id text primary key)') -%}
                     {%- do statements.append('delete from ' ~ unverified) -%}
                     {%- do statements.append('create table if not exists ' ~ marks ~ ' (fingerprint text not null)') -%}
