@@ -492,17 +492,18 @@
     legacy_pnl_discrepancy's sells to compute, from `fills`: every sell in a
     full build; in an incremental one the sells of the changed symbols and
     the kept sells whose row can change without their own symbol changing
-    (`kept_sells`, the model's CTE of legacy_kept_sells_to_recompute).
+    (`kept_sells`, the model's CTE of legacy_kept_sells_to_recompute; none
+    when the kept rows cannot be used, legacy_kept_rows_usable).
     `fifo_from_kept_row` tells the second kind: their own symbol did not
     change, so their FIFO columns are those of their kept row.
 -#}
-{% macro legacy_sells_to_recompute(fills, kept_sells) -%}
+{% macro legacy_sells_to_recompute(fills, kept_sells=none) -%}
     select
         *,
         false as fifo_from_kept_row
     from {{ fills }}
     where side = 'sell'
-    {%- if legacy_kept_rows_usable() %} {{ symbol_changed_filter('and') }}
+    {%- if kept_sells %} {{ symbol_changed_filter('and') }}
     union all
     select
         *,

@@ -40,21 +40,18 @@
         and (config.get('error_if') or '!= 0') | replace(' ', '') == '!=0'
         and (config.get('fail_calc') or 'count(*)') | replace(' ', '') | lower == 'count(*)' -%}
     {%- set marked = [] -%}
-    {%- set by_order = [] -%}
+    {%- set by_order = none -%}
     {%- if execute and flags.WHICH == 'build' and not is_empty_build() and plain_verdict and relation is not string -%}
         {%- for node in models_with_verification()
             if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
             {%- do marked.append(node) -%}
         {%- endfor -%}
-        {%- set marks = order_marks_of_relation(relation) -%}
-        {%- if marks is not none -%}
-            {%- do by_order.append(marks) -%}
-        {%- endif -%}
+        {%- set by_order = order_marks_of_relation(relation) -%}
     {%- endif -%}
     {%- if marked -%}
         {{- symbols_not_yet_verified([relation]) -}}
-    {%- elif by_order -%}
-        {{- orders_not_yet_verified(by_order[0]) -}}
+    {%- elif by_order is not none -%}
+        {{- orders_not_yet_verified(by_order) -}}
     {%- else -%}
         true
     {%- endif -%}

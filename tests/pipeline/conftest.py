@@ -227,6 +227,11 @@ def demo_warehouse(shared_warehouse: Callable[..., Warehouse]) -> Warehouse:
     return shared_warehouse("demo", generate_demo_rows)
 
 
+def failed_test_names(outcome: dbt_invoke.DbtOutcome) -> set[str]:
+    """The names of the nodes (tests) that failed or errored in an invocation."""
+    return {failure.split(":")[0].split(".")[2] for failure in outcome.failures}
+
+
 def order(order_id: str, side: str, when: str, size: float, price: float, **extra: object) -> dict[str, object]:
     """A raw trade_records row with sensible defaults for the rest."""
     row: dict[str, object] = {

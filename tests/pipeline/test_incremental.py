@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
 
-from conftest import Warehouse, order
+from conftest import Warehouse, failed_test_names, order
 from reference import compare, fifo
 from test_cli import cli
 from test_fifo import reference_fills, sql_allocations
@@ -315,7 +315,7 @@ def verification(warehouse: Warehouse, model: str = "int_fifo_allocations") -> d
 
 def failed_tests(outcome: dbt_invoke.DbtOutcome) -> set[str]:
     """The generic tests (by macro name) that failed on int_fifo_allocations."""
-    return {f.split(":")[0].split(".")[2].split("_int_fifo_allocations")[0] for f in outcome.failures}
+    return {name.split("_int_fifo_allocations")[0] for name in failed_test_names(outcome)}
 
 
 def test_rows_no_test_has_passed_are_tested_by_the_next_build(make_warehouse: Callable[[str], Warehouse]) -> None:
@@ -411,7 +411,7 @@ def test_row_and_key_tests_check_the_rows_not_yet_verified(make_warehouse: Calla
                       " where buy_order_id = (select min(buy_order_id) from {intermediate}.int_lot_balances"
                       " where symbol = %s)", (kept,))
 
-    failed = {f.split(":")[0].split(".")[2] for f in warehouse.build(*FIFO_SELECTION).failures}
+    failed = failed_test_names(warehouse.build(*FIFO_SELECTION))
     assert {
         "accepted_values_int_closed_trades_outcome__win__loss__breakeven",
         "at_least_int_lot_balances_remaining_size__0",

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from conftest import Warehouse, order
+from conftest import Warehouse, failed_test_names, order
 
 
 MESSY_ROWS = [
@@ -228,10 +228,6 @@ def unverified_orders(warehouse: Warehouse) -> set[str] | None:
         return None
     return {str(order_id) for (order_id,) in warehouse.query(
         "select order_id from {staging}.base_trading_bot__orders__unverified_ids")}
-
-
-def failed_test_names(outcome: object) -> set[str]:
-    return {f.split(":")[0].split(".")[2] for f in getattr(outcome, "failures")}
 
 
 def test_staging_tests_read_the_orders_retyped_since_they_last_passed(

@@ -35,14 +35,15 @@ allocations as not materialized (
     select * from {{ ref('fct_fifo_allocations') }}
 ),
 
-{% if legacy_kept_rows_usable() -%}
+{% set kept_rows_usable = legacy_kept_rows_usable() -%}
+{% if kept_rows_usable -%}
 kept_sells_to_recompute as (
     {{ legacy_kept_sells_to_recompute('fills', this) }}
 ),
 
 {% endif -%}
 sells_to_compute as (
-    {{ legacy_sells_to_recompute('fills', 'kept_sells_to_recompute') }}
+    {{ legacy_sells_to_recompute('fills', 'kept_sells_to_recompute' if kept_rows_usable else none) }}
 ),
 
 sells_of_changed_symbols as (
@@ -73,7 +74,7 @@ fifo_sides as (
         null::text as kept_fifo_buy_order_ids,
         null::timestamptz as kept_oldest_fifo_lot_time
     from trades_of_sells
-    {%- if legacy_kept_rows_usable() %}
+    {%- if kept_rows_usable %}
     union all
     select
         sell_order_id,
