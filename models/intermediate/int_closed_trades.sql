@@ -32,7 +32,6 @@ results_per_sell as (
         sum(allocated_size) filter (where not is_unmatched) as matched_size,
         sum(allocated_size) filter (where is_unmatched) as unmatched_size,
         sum(cost_basis_usd) as cost_basis_usd,
-        sum(sell_price * allocated_size) filter (where not is_unmatched) as matched_proceeds_usd,
         sum(net_proceeds_usd) filter (where not is_unmatched) as matched_net_proceeds_usd,
         sum(pnl_usd) as realized_pnl_usd,
         count(buy_order_id) as lots_drawn,
@@ -59,7 +58,10 @@ final as (
         coalesce(results_per_sell.matched_size, 0) as matched_size,
         coalesce(results_per_sell.unmatched_size, 0) as unmatched_size,
         results_per_sell.cost_basis_usd,
-        results_per_sell.matched_proceeds_usd,
+        -- One sell price for all its pieces: the price times the matched
+        -- size is their sum exactly (same value and scale), one product per
+        -- sell instead of one per piece.
+        sells.price * results_per_sell.matched_size as matched_proceeds_usd,
         results_per_sell.matched_net_proceeds_usd,
         coalesce(results_per_sell.realized_pnl_usd, 0) as realized_pnl_usd,
         coalesce(results_per_sell.lots_drawn, 0) as lots_drawn,

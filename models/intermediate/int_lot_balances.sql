@@ -82,7 +82,7 @@ final as (
         remaining_size >= {{ var('fifo_dust') }} as is_open,
         case
             when remaining_size >= {{ var('fifo_dust') }}
-                then trim_scale(remaining_size * price + fees_usd * remaining_size / size)
+                then trim_scale(remaining_size * price + {{ fee_share('fees_usd', 'remaining_size', 'size') }})
             else 0
         end as open_cost_basis_usd,
         sells_drawn,
