@@ -64,7 +64,7 @@
 {% macro row_macros_of_symbol_models() -%}
     {{- daily_measures_of_fills() ~ '|' ~ until_as_of('c') ~ '|' ~ utc_date('c')
         ~ '|' ~ is_closed_trade('m') ~ '|' ~ trade_outcome('p', 'm')
-        ~ '|' ~ surrogate_key(['a', 'b']) ~ '|' ~ round_ratio('r') -}}
+        ~ '|' ~ surrogate_key(['a', 'b']) ~ '|' ~ round_ratio('r') ~ '|' ~ fee_share('f', 'p', 'w') -}}
 {%- endmacro %}
 
 {#-

@@ -21,11 +21,19 @@ them into <schema>_raw, builds staging, then measures:
       ratio first run publishes once before, so (e) is the cron steady state
   (g) PostgreSQL's peak RSS during (a), and this process's peak RSS
 
-Before each timed step the server is checkpointed (untimed): a full build
-writes about a gigabyte of WAL, and the checkpoint that sets off would
-otherwise flush those pages during whichever step comes next. Each step
-then starts with nothing the one before it left to write. A user without
-the privilege to CHECKPOINT gets a note, and the steps run as they come.
+Before each timed step the bench settles what the step before it left
+(untimed), so that each step pays for its own work only:
+  - autovacuum's pending work on the bench's tables is done first: each
+    table past autovacuum's own thresholds (the server's settings) is
+    vacuumed and analyzed as autovacuum would. A full build leaves a million
+    fresh rows in each of its tables; autovacuum wakes once a minute and
+    would otherwise start on them at a random moment of a later step, on a
+    two-core machine (in cron's steady state it has long finished before the
+    next five-minute run);
+  - then the server is checkpointed: a full build writes about a gigabyte of
+    WAL, and the checkpoint that sets off would otherwise flush those pages
+    during whichever step comes next.
+A user without the privilege gets a note, and the steps run as they come.
 
 Ratios divide like by like: (a)/(b) and (c)/(a), (d)/(a) use (a)'s sum of
 node times; (e)/(a), (f)/(a) and (f')/(a) use (a)'s wall time (all walls).
@@ -127,14 +135,42 @@ def staging_build() -> DbtTiming:
     return timed_dbt(["run", "--quiet", "--select", "staging"])
 
 
-def settle_writes(connection: database.Connection) -> bool:
-    """CHECKPOINT before a timed step (see the module doc); False when the server refused it."""
+# Tables autovacuum would vacuum or analyze now, by its own formulas and the
+# server's settings (per-table storage options aside: the bench sets none).
+AUTOVACUUM_DUE = """
+select
+    stats.schemaname,
+    stats.relname,
+    stats.n_dead_tup > current_setting('autovacuum_vacuum_threshold')::float8
+        + current_setting('autovacuum_vacuum_scale_factor')::float8 * greatest(tables.reltuples, 0)
+    or stats.n_ins_since_vacuum > current_setting('autovacuum_vacuum_insert_threshold')::float8
+        + current_setting('autovacuum_vacuum_insert_scale_factor')::float8 * greatest(tables.reltuples, 0)
+        as vacuum_due,
+    stats.n_mod_since_analyze > current_setting('autovacuum_analyze_threshold')::float8
+        + current_setting('autovacuum_analyze_scale_factor')::float8 * greatest(tables.reltuples, 0)
+        as analyze_due
+from pg_stat_user_tables as stats
+inner join pg_class as tables on stats.relid = tables.oid
+where stats.schemaname like %s
+order by 1, 2
+"""
+
+
+def settle_writes(connection: database.Connection, schema_prefix: str) -> bool:
+    """Autovacuum's pending work on the bench's schemas, then CHECKPOINT (see the module doc).
+
+    False when the server refused either (the steps then run as they come)."""
     try:
         with connection.connect(autocommit=True) as conn:
+            due = conn.execute(AUTOVACUUM_DUE, (schema_prefix.replace("_", r"\_") + "%",)).fetchall()
+            for schema, table, vacuum_due, analyze_due in due:
+                if vacuum_due or analyze_due:
+                    verb = sql.SQL("vacuum (analyze)" if analyze_due else "vacuum") if vacuum_due else sql.SQL("analyze")
+                    conn.execute(sql.SQL("{} {}").format(verb, sql.Identifier(str(schema), str(table))))
             conn.execute("checkpoint")
         return True
     except psycopg.errors.InsufficientPrivilege as exc:
-        print(f"  note: no checkpoint before the timed steps ({exc.diag.message_primary}): steps may pay for the last one's writes")
+        print(f"  note: the steps are not settled ({exc.diag.message_primary}): steps may pay for the last one's writes")
         return False
 
 
@@ -575,7 +611,7 @@ def main() -> None:
 
     # ---- (a) full build, with (g) the server's memory
     print("(a) full build of the FIFO models (--full-refresh)", flush=True)
-    r["checkpointed"] = settle_writes(connection)
+    r["settled"] = settle_writes(connection, args.schema)
     with ServerMemorySampler(postmaster_pid(connection)) as memory:
         full = fifo_build(full_refresh=True)
     show_nodes(full)
@@ -589,7 +625,7 @@ def main() -> None:
         # ---- (b) the floor
         conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(scratch, "window_floor")))
         conn.commit()
-        settle_writes(connection)
+        settle_writes(connection, args.schema)
         started = time.perf_counter()
         conn.execute(
             sql.SQL(
@@ -627,7 +663,7 @@ def main() -> None:
     # ---- (f) row by row, maybe on K symbols and extrapolated
     measured = symbols[: args.row_by_row_limit_symbols] if args.row_by_row_limit_symbols else symbols
     print(f"(f) row-by-row Python FIFO on {len(measured)} of {len(symbols)} symbols", flush=True)
-    settle_writes(connection)
+    settle_writes(connection, args.schema)
     rows_fifo = row_by_row_fifo(connection, scratch_fills, scratch_allocations, measured)
     extrapolated = len(measured) < len(symbols)
     total_fills = sum(fills_per_symbol.values())
@@ -645,7 +681,7 @@ def main() -> None:
         show("(f) row-by-row Python FIFO (query per symbol, INSERT per row)", r["f_s"])
 
     # ---- (f') bulk
-    settle_writes(connection)
+    settle_writes(connection, args.schema)
     bulk = bulk_fifo(connection, scratch_fills, scratch_allocations)
     r["f_bulk_s"] = bulk.seconds
     if bulk.allocations != r["allocations"]:
@@ -666,7 +702,7 @@ def main() -> None:
         staging = staging_build()
         r[f"{key}_staging_s"] = staging.total
         show("staging rebuild (sum of node times)", staging.total, f"wall {staging.wall:.2f} s")
-        settle_writes(connection)
+        settle_writes(connection, args.schema)
         incremental = fifo_build(full_refresh=False)
         show_nodes(incremental)
         r[f"{key}_s"], r[f"{key}_wall_s"] = incremental.total, incremental.wall
@@ -709,7 +745,7 @@ def main() -> None:
         with connection.connect() as conn:
             batch = appended_fills(conn, staging_fills, spread(symbols, APPENDED_SYMBOLS, offset=2), rng, "e")
         loader.load_rows(connection, source, batch, replace=False)
-        settle_writes(connection)
+        settle_writes(connection, args.schema)
         r["e_s"], report = scheduled()
         r["e_ok"] = report.exit_code == scheduler.EXIT_OK
         show("(e) scheduled run after new fills (wall)", r["e_s"], report.message)
