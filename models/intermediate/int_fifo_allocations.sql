@@ -144,7 +144,7 @@ fill_axis as (
     select
         symbol,
         order_id,
-        side,
+        fifo_is_sell,
         order_time,
         size,
         price,
@@ -167,6 +167,11 @@ fill_axis as (
 ),
 
 buys as (
+    -- Split by the boolean, not by `side = 'buy'`: in a five-minute build the
+    -- fills are a union without statistics, and PostgreSQL guesses half the
+    -- rows for a boolean but 0.5% for an equality. With a handful of buys
+    -- estimated it compared every segment with every buy: 7.6 s instead of
+    -- 0.5 s for 1,000 late fills over 20 symbols of 1,000 fills each.
     select
         symbol,
         buys_through as side_seq,
@@ -176,7 +181,7 @@ buys as (
         price,
         fees_usd
     from fill_axis
-    where side = 'buy'
+    where not fifo_is_sell
 ),
 
 sells as (
@@ -189,7 +194,7 @@ sells as (
         price,
         fees_usd
     from fill_axis
-    where side = 'sell'
+    where fifo_is_sell
 ),
 
 interval_ends as (
@@ -201,9 +206,9 @@ interval_ends as (
     -- here, and buys and sells kept aside again 0.2-0.4 s at 1M fills).
     select
         symbol,
-        case when side = 'buy' then bought_through else sold_through - unmatched_through end as axis_position,
-        case when side = 'buy' then 1 else 0 end as buy_ends,
-        case when side = 'buy' then 0 else 1 end as sell_ends
+        case when fifo_is_sell then sold_through - unmatched_through else bought_through end as axis_position,
+        case when fifo_is_sell then 0 else 1 end as buy_ends,
+        case when fifo_is_sell then 1 else 0 end as sell_ends
     from fill_axis
 ),
 
@@ -272,7 +277,7 @@ unmatched_pieces as (
         order_time as sell_time
     from fill_axis
     -- A sell's unmatched part is the step of the cumulative unmatched quantity.
-    where side = 'sell' and unmatched_through > unmatched_before
+    where fifo_is_sell and unmatched_through > unmatched_before
 ),
 
 pieces as (
