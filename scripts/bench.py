@@ -164,9 +164,15 @@ def settle_writes(connection: database.Connection, schema_prefix: str) -> bool:
         with connection.connect(autocommit=True) as conn:
             due = conn.execute(AUTOVACUUM_DUE, (schema_prefix.replace("_", r"\_") + "%",)).fetchall()
             for schema, table, vacuum_due, analyze_due in due:
-                if vacuum_due or analyze_due:
-                    verb = sql.SQL("vacuum (analyze)" if analyze_due else "vacuum") if vacuum_due else sql.SQL("analyze")
-                    conn.execute(sql.SQL("{} {}").format(verb, sql.Identifier(str(schema), str(table))))
+                if vacuum_due and analyze_due:
+                    verb = "vacuum (analyze)"
+                elif vacuum_due:
+                    verb = "vacuum"
+                elif analyze_due:
+                    verb = "analyze"
+                else:
+                    continue
+                conn.execute(sql.SQL(verb + " {}").format(sql.Identifier(str(schema), str(table))))
             conn.execute("checkpoint")
         return True
     except psycopg.errors.InsufficientPrivilege as exc:

@@ -22,8 +22,8 @@
 ) }}
 {#-
     A five-minute build reads a few symbols, and PostgreSQL estimates the
-    materialized steps below (buys, sells: a filter on a CTE) at a fraction
-    of their rows. It then joined the segments back to their sells by a merge
+    steps below that filter the fill axis it keeps aside (buys, sells) at a
+    fraction of their rows. It then joined the segments back to their sells by a merge
     join on the symbol alone, testing every segment against every sell of
     its symbol: 31 s for 50 symbols (250k fills) where the hash join takes
     1 s. Within this model's transaction only, merge joins are off.
