@@ -141,8 +141,10 @@
         recomputed_by text,
         last_built_by text,
         -- The invocation whose tests passed over the symbol's rows as they are
-        -- now (null until then: mark_verified_symbols).
+        -- now (null until then: mark_verified_symbols), and what they were
+        -- (symbol_marks_fingerprint): a mark earned under other tests is not trusted.
         verified_by text,
+        verified_under text,
         -- How many fills the symbol had and the latest one's time: the fills
         -- after it are a tail an appending model can add (mark_appended_symbols).
         fills bigint,
@@ -161,7 +163,7 @@
 {% macro state_columns_added_later() -%}
     {{ return([
         'recomputed_by text', 'last_built_by text', 'verified_by text',
-        'fills bigint', 'last_fill_at timestamptz', 'appended_in text'
+        'fills bigint', 'last_fill_at timestamptz', 'appended_in text', 'verified_under text'
     ]) }}
 {%- endmacro %}
 
@@ -236,12 +238,12 @@
     create temporary table recomputed_symbols on commit drop as
     {{ changed_symbols(fingerprints) }};
     create temporary table kept_state on commit drop as
-    select symbol, recomputed_by, verified_by, fills
+    select symbol, recomputed_by, verified_by, verified_under, fills
     from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     delete from {{ symbol_state_relation() }} where model_name = '{{ this.identifier }}';
     insert into {{ symbol_state_relation() }} (
         model_name, symbol, fingerprint, fills, last_fill_at, build_fingerprint,
-        recomputed_by, last_built_by, verified_by
+        recomputed_by, last_built_by, verified_by, verified_under
     )
     select
         '{{ this.identifier }}',
@@ -261,7 +263,8 @@
         end,
         '{{ invocation_id }}',
         -- Rows just written have passed no test yet.
-        case when recomputed_symbols.symbol is null then kept_state.verified_by end
+        case when recomputed_symbols.symbol is null then kept_state.verified_by end,
+        case when recomputed_symbols.symbol is null then kept_state.verified_under end
     from {{ relation_as(fingerprints, 'fingerprints') }}
     left join recomputed_symbols on fingerprints.symbol = recomputed_symbols.symbol
     left join kept_state on fingerprints.symbol = kept_state.symbol;

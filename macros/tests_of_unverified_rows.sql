@@ -5,7 +5,9 @@
 
     A per-symbol incremental model records which symbols' rows have passed
     every test on the model (`verified_by`, macros/verified_symbols.sql) and
-    clears the mark whenever it rewrites a symbol. Within a `dbt build`:
+    clears the mark whenever it rewrites a symbol. The views that keep one
+    row per row of such a model (`meta: {rows_of_symbol_model: true}`) are
+    tested under its marks too. Within a `dbt build`:
     - a row-local test (each row passes or fails on its own values: not_null,
       accepted_values, at_least, at_most, buy_not_after_sell) checks the rows
       of the symbols not yet verified;
@@ -28,8 +30,8 @@
 
 {#-
     For a test on `relation`: a condition keeping the rows not yet verified
-    when `relation` is a per-symbol incremental model or covered by order
-    marks, and this is a `dbt build`, else `true` (every row). Not in an `--empty` build (its refs are
+    when `relation` is a per-symbol incremental model or a view its marks
+    cover, or covered by order marks, and this is a `dbt build`, else `true` (every row). Not in an `--empty` build (its refs are
     subqueries), nor for a test whose verdict is not simply "any failing row
     fails": a warn or error threshold, a severity of warn or another
     failure count would judge a part of the rows as if it were all of them.
@@ -42,14 +44,21 @@
     {%- set marked = [] -%}
     {%- set by_order = none -%}
     {%- if execute and flags.WHICH == 'build' and not is_empty_build() and plain_verdict and relation is not string -%}
-        {%- for node in models_with_verification()
-            if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
-            {%- do marked.append(node) -%}
+        {%- for node in models_with_verification() -%}
+            {%- set covered = [node] -%}
+            {%- do views_of_symbol_rows(node, covered) -%}
+            {%- for built in covered
+                if (built.alias or built.name) == relation.identifier and built.schema == relation.schema -%}
+                {%- do marked.append(node) -%}
+            {%- endfor -%}
         {%- endfor -%}
         {%- set by_order = order_marks_of_relation(relation) -%}
     {%- endif -%}
     {%- if marked -%}
-        {{- symbols_not_yet_verified([relation]) -}}
+        {#- A view the marks cover is read by the marks of the model under it, on its own symbol column. -#}
+        {{- symbols_not_yet_verified([api.Relation.create(
+            database=marked[0].database, schema=marked[0].schema, identifier=marked[0].alias or marked[0].name
+        )]) -}}
     {%- elif by_order is not none -%}
         {{- orders_not_yet_verified(by_order) -}}
     {%- else -%}

@@ -79,12 +79,22 @@
     models, with its arguments and config. -#}
 {% macro order_marks_fingerprint(by_order) -%}
     {%- set covered = models_verified_with(by_order) -%}
-    {%- set covered_ids = covered | map(attribute='unique_id') | list -%}
+    {%- set views = covered | rejectattr('unique_id', 'equalto', by_order.unique_id) | list -%}
+    {{- return(marks_fingerprint(views, tests_on(covered | map(attribute='unique_id') | list))) -}}
+{%- endmacro %}
+
+{#-
+    What marks are earned under (order marks here, symbol marks in
+    macros/verified_symbols.sql): the code of `views` (the views the marks
+    also cover) and each of `tests` with its arguments, config and macros.
+    Marks made under another fingerprint are not trusted.
+-#}
+{% macro marks_fingerprint(views, tests) -%}
     {%- set parts = [] -%}
-    {%- for node in covered if node.unique_id != by_order.unique_id -%}
+    {%- for node in views -%}
         {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum) -%}
     {%- endfor -%}
-    {%- for test in tests_on(covered_ids) -%}
+    {%- for test in tests -%}
         {#- A generic test's checksum is empty: its arguments are in test_metadata, and
             its severity, thresholds and `where` in its config. -#}
         {%- do parts.append(test.unique_id ~ ':' ~ test.checksum.checksum ~ ':'

@@ -24,7 +24,8 @@ from trades_warehouse.synthetic import synthetic_rows
 
 FIFO_SELECTION = (
     "--select",
-    "+fct_fills +fct_fifo_allocations +fct_buy_lots +int_fills_aggregated_daily +legacy_pnl_discrepancy +equity_curve",
+    "+fct_fills +fct_fifo_allocations +fifo_allocations +fct_buy_lots +int_fills_aggregated_daily +legacy_pnl_discrepancy"
+    " +equity_curve",
 )
 COMPARED = {  # model: (schema placeholder, order of its rows)
     "base_trading_bot__orders": ("staging", "order_id, raw_row_hash"),  # less its raw_row_version: see snapshot
@@ -420,6 +421,57 @@ def test_row_and_key_tests_check_the_rows_not_yet_verified(make_warehouse: Calla
     assert "unique_int_lot_balances_buy_order_id" not in failed, "verified rows are not read again by a build"
     tested = warehouse.dbt("test", "--select", "int_lot_balances", "--exclude", "test_type:unit")
     assert any("unique_int_lot_balances_buy_order_id" in f for f in tested.failures), tested.failures
+
+
+def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
+    make_warehouse: Callable[[str], Warehouse],
+) -> None:
+    """The compat view keeps one row per allocation: in a build its tests read the symbols the
+    allocations' marks do not vouch for, so a failure of theirs must keep those marks from being made.
+    A mark records the tests (and views) it was earned under; marks earned under others are not trusted."""
+    warehouse = make_warehouse("marks_views")
+    # The surrogate key joins ids with '-': sell x-y of buy z and sell x of buy y-z get one allocation id.
+    dashed = [
+        order("z", "buy", "2025-12-01T10:00:00Z", 1.0, 10.0, symbol="DSH-USD"),
+        order("x-y", "sell", "2025-12-01T11:00:00Z", 1.0, 11.0, symbol="DSH-USD"),
+        order("y-z", "buy", "2025-12-01T12:00:00Z", 1.0, 10.0, symbol="DSH-USD"),
+        order("x", "sell", "2025-12-01T13:00:00Z", 1.0, 12.0, symbol="DSH-USD"),
+    ]
+    warehouse.load([*synthetic_rows(300, 2, seed=29), *dashed])
+    view_test = "unique_fifo_allocations_allocation_id"
+    for attempt in range(2):
+        failed = failed_test_names(warehouse.build(*FIFO_SELECTION, *(["--full-refresh"] if not attempt else [])))
+        assert failed == {view_test}, (attempt, failed)
+        assert set(verification(warehouse).values()) == {None}, "the view's failure keeps every mark unmade"
+
+    # Reconciliation deletes the sell: every test passes, and the marks name what they were earned under.
+    warehouse.execute("delete from {raw}.trade_records where order_id = 'x'")
+    build_fifo(warehouse)
+    state = warehouse.query(
+        "select count(*), count(distinct verified_under) from {intermediate}.incremental_symbol_state"
+        " where model_name = 'int_fifo_allocations' and verified_by is not null"
+    )
+    assert state == [(3, 1)], state
+
+    # Behind dbt's back, in a verified symbol, a sell's last piece names the lot of its first (every
+    # total stays as it was): the view's key test reads the symbols not yet verified (none) and
+    # misses the repeated key.
+    ((kept,),) = warehouse.query("select min(symbol) from {intermediate}.int_fifo_allocations where symbol <> 'DSH-USD'")
+    warehouse.execute(
+        "update {intermediate}.int_fifo_allocations as piece set buy_order_id = drawn.first_lot"
+        " from (select sell_order_id, min(buy_order_id) as first_lot, max(buy_order_id) as last_lot"
+        "       from {intermediate}.int_fifo_allocations where symbol = %s and buy_order_id is not null"
+        "       group by sell_order_id having count(*) > 1 order by sell_order_id limit 1) as drawn"
+        " where piece.sell_order_id = drawn.sell_order_id and piece.buy_order_id = drawn.last_lot", (kept,))
+    assert warehouse.query("select count(*) - count(distinct allocation_id) from {marts}.fifo_allocations") == [(1,)]
+    build_fifo(warehouse)
+
+    # Marks earned under other tests (a release that adds or changes one) are not trusted: the next
+    # build reads every symbol and finds the repeated key (the views after the allocations' failed
+    # tests are skipped).
+    warehouse.execute("update {intermediate}.incremental_symbol_state set verified_under = 'tests of another release'")
+    failed = failed_test_names(warehouse.build(*FIFO_SELECTION))
+    assert "unique_combination_of_columns_int_fifo_allocations_sell_order_id__buy_order_id__allocation_version" in failed
 
 
 def test_a_changed_setting_rebuilds_every_row(make_warehouse: Callable[[str], Warehouse]) -> None:
