@@ -167,7 +167,7 @@
                         ~ written_here
                     ) -%}
                 {%- elif flags.WHICH == 'test' and statuses | select('in', ['fail', 'error']) | list -%}
-                    {%- do statements.append('update ' ~ state ~ ' set verified_by = null where ' ~ filter) -%}
+                    {%- do statements.append('update ' ~ state ~ ' set verified_by = null, verified_under = null where ' ~ filter) -%}
                 {%- endif -%}
             {%- endif -%}
         {%- endfor -%}

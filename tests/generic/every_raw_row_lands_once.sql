@@ -23,10 +23,14 @@
     bot deletes or copies in that moment is then typed as the model saw it,
     and its count differs from the record's: a correct build would fail.
     So an id whose counts differ is not reported when its raw rows are no
-    longer those the build read (a version on one side only, as staging
-    compares them: `raw_row_version`). It is not lost: its rows differ from
-    the built ones, so the next build retypes it, and its test counts it
-    again. Only the ids that already differ are looked up in the live table.
+    longer those the build read and are exactly those it typed (compared by
+    version, as staging compares them: `raw_row_version`): the model typed
+    the live rows, and the next build's record counts them as they are. An
+    id written again since the model read it, or whose typed rows are not
+    its raw rows, is still reported (the next build retypes it). All rows
+    without an order id are one key here, so a write to any of them in that
+    moment leaves their count unchecked for that build. Only the ids that
+    already differ are looked up in the live and typed tables.
 -#}
 {% test every_raw_row_lands_once(model, raw, parts, read_by=none) %}
 {%- set read = none -%}
@@ -91,28 +95,39 @@ counts_differ as (
     where coalesce(raw_rows, 0) <> coalesce(part_rows, 0)
 ){%- if read is not none %},
 
-raw_versions_since as (
-    -- +1 for each version the build read, -1 for each live one: an id whose
-    -- sums are not all zero has been written since the read.
-    select coalesce(order_key, '<null>') as order_key, raw_row_version, 1 as side
+versions_since_read as (
+    -- Per id and raw row version: how many rows the build read, how many
+    -- the raw table holds now, and how many the typed orders carry.
+    select coalesce(order_key, '<null>') as order_key, raw_row_version, 1 as read_rows, 0 as live_rows, 0 as typed_rows
     from {{ read }}
     where coalesce(order_key, '<null>') in (select counts_differ.order_key from counts_differ)
     union all
-    select coalesce(live.order_id::text, '<null>'), {{ raw_row_version('live', raw) }}, -1
+    select coalesce(live.order_id::text, '<null>'), {{ raw_row_version('live', raw) }}, 0, 1, 0
     from {{ relation_as(raw, 'live') }}
     where coalesce(live.order_id::text, '<null>') in (select counts_differ.order_key from counts_differ)
+    union all
+    select coalesce(typed.order_id, '<null>'), typed.raw_row_version, 0, 0, 1
+    from {{ relation_as(read_by, 'typed') }}
+    where coalesce(typed.order_id, '<null>') in (select counts_differ.order_key from counts_differ)
 ),
 
-written_since_read as (
-    select distinct order_key
-    from raw_versions_since
+versions_per_id as (
+    select order_key, raw_row_version, sum(read_rows) as read_rows, sum(live_rows) as live_rows, sum(typed_rows) as typed_rows
+    from versions_since_read
     group by order_key, raw_row_version
-    having sum(side) <> 0
+),
+
+typed_as_written_since_read as (
+    -- Written since the read, and typed exactly as the raw table holds it now.
+    select order_key
+    from versions_per_id
+    group by order_key
+    having bool_or(read_rows <> live_rows) and bool_and(live_rows = typed_rows)
 ){%- endif %}
 
 select counts_differ.*
 from counts_differ
 {%- if read is not none %}
-where counts_differ.order_key not in (select written_since_read.order_key from written_since_read)
+where counts_differ.order_key not in (select typed_as_written_since_read.order_key from typed_as_written_since_read)
 {%- endif %}
 {% endtest %}

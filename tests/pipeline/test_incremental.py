@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+import shutil
 from collections import Counter
 import subprocess
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from reference import compare, fifo
 from test_cli import cli
 from test_fifo import reference_fills, sql_allocations
 from trades_warehouse import dbt_invoke
+from trades_warehouse.paths import project_dir, state_dir
 from trades_warehouse.synthetic import synthetic_rows
 
 FIFO_SELECTION = (
@@ -424,7 +427,7 @@ def test_row_and_key_tests_check_the_rows_not_yet_verified(make_warehouse: Calla
 
 
 def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
-    make_warehouse: Callable[[str], Warehouse],
+    make_warehouse: Callable[[str], Warehouse], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The compat view keeps one row per allocation: in a build its tests read the symbols the
     allocations' marks do not vouch for, so a failure of theirs must keep those marks from being made.
@@ -466,10 +469,18 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
     assert warehouse.query("select count(*) - count(distinct allocation_id) from {marts}.fifo_allocations") == [(1,)]
     build_fifo(warehouse)
 
-    # Marks earned under other tests (a release that adds or changes one) are not trusted: the next
-    # build reads every symbol and finds the repeated key (the views after the allocations' failed
-    # tests are skipped).
-    warehouse.execute("update {intermediate}.incremental_symbol_state set verified_under = 'tests of another release'")
+    # A release adds a test reading the allocations (a copy of the project with one more singular
+    # test): marks earned under the old tests are not trusted, so its first build reads every symbol
+    # and finds the repeated key (the views after the allocations' failed tests are skipped).
+    release = tmp_path / "next_release"
+    shutil.copytree(project_dir(), release, ignore=shutil.ignore_patterns(
+        ".*", "target", "logs", "dbt_packages", "reports", "artifacts", "bench_results*", "src", "pipeline",
+    ))
+    (release / "tests" / "pieces_have_a_size.sql").write_text(
+        "select * from {{ ref('int_fifo_allocations') }} where allocated_size <= 0\n"
+    )
+    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
+    monkeypatch.setenv("TRADES_PROJECT_DIR", str(release))
     failed = failed_test_names(warehouse.build(*FIFO_SELECTION))
     assert "unique_combination_of_columns_int_fifo_allocations_sell_order_id__buy_order_id__allocation_version" in failed
 

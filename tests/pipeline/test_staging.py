@@ -157,18 +157,19 @@ def test_orders_written_after_the_read_are_the_next_builds(make_warehouse: Calla
 def test_an_order_written_while_staging_retypes_it_fails_no_build(make_warehouse: Callable[[str], Warehouse]) -> None:
     """Staging records what it read in one statement and reads the retyped ids' rows in the next: an order
     the bot deletes or copies in between is typed as the second read saw it. Its count then differs from the
-    record's, and a correct build failed its nothing-lost test. Such an id is not reported while its raw rows
-    are no longer those the build read; the next build retypes it. Counts that differ for rows nobody wrote
-    since the read still fail.
+    record's, and a correct build failed its nothing-lost test. Such an id is not reported when its raw rows
+    have been written since the read and are exactly those typed. Counts that differ for rows nobody wrote
+    since the read, or typed rows that are not the raw ones, still fail.
 
     The moment between two statements of one transaction cannot be hit on demand, so the race is simulated
-    by writing the state it leaves: the raw table and the typed orders both changed after the record."""
+    by the state it leaves: the bot's writes are built as usual, then the read record is put back as it was
+    before them."""
     warehouse = make_warehouse("staging_retype_race")
     warehouse.load([order(f"w{i}", "buy", f"2025-12-01T1{i}:00:00Z", 1.0, 10.0) for i in range(5)])
     for _ in range(2):
         assert warehouse.build("--select", "staging").success
     lands_once = ("test", "--select", "test_name:every_raw_row_lands_once")
-    base = "{staging}.base_trading_bot__orders"
+    base, read = "{staging}.base_trading_bot__orders", "{staging}.base_trading_bot__orders__raw_read"
     # The loader keys its table by order id; the bot's own table may have no key, and copies of a row.
     warehouse.execute("alter table {raw}.trade_records drop constraint trade_records_pkey")
 
@@ -177,11 +178,15 @@ def test_an_order_written_while_staging_retypes_it_fails_no_build(make_warehouse
     assert outcome.success, outcome.failures
     retyped = sorted(o for (o,) in warehouse.query("select order_id from {staging}.base_trading_bot__orders__retyped_ids"))
     assert retyped == ["w1", "w2"]
+    as_read = warehouse.query(f"select order_key, raw_row_version from {read} where order_key in ('w1', 'w2')")
     # The bot deleted w1 and wrote a second copy of w2 after the record, before the model read them.
     warehouse.execute("delete from {raw}.trade_records where order_id = 'w1'")
-    warehouse.execute(f"delete from {base} where order_id = 'w1'")
     warehouse.execute("insert into {raw}.trade_records select * from {raw}.trade_records where order_id = 'w2'")
-    warehouse.execute(f"insert into {base} select * from {base} where order_id = 'w2'")
+    outcome = warehouse.build("--select", "staging")
+    assert outcome.success, outcome.failures
+    warehouse.execute(f"delete from {read} where order_key in ('w1', 'w2')")
+    for key, version in as_read:
+        warehouse.execute(f"insert into {read} (order_key, raw_row_version) values (%s, %s)", (key, version))
     outcome = warehouse.dbt(*lands_once)
     assert outcome.success, outcome.failures
 
@@ -191,15 +196,20 @@ def test_an_order_written_while_staging_retypes_it_fails_no_build(make_warehouse
     outcome = warehouse.dbt(*lands_once)
     assert not outcome.success
     assert any("Got 2 results" in failure for failure in outcome.failures), outcome.failures
+    # Nor is an id whose typed rows are not its raw rows, written since the read or not.
     warehouse.execute(f"delete from {base} where order_id = 'w4'")  # both copies: the next build types it again
+    warehouse.execute(f"delete from {base} where order_id = 'w2'")
+    outcome = warehouse.dbt(*lands_once)
+    assert any("Got 3 results" in failure for failure in outcome.failures), outcome.failures
 
     # The next build types what the raw table holds, and its test counts every id again.
     outcome = warehouse.build("--select", "staging")
     assert outcome.success, outcome.failures
     retyped = sorted(o for (o,) in warehouse.query("select order_id from {staging}.base_trading_bot__orders__retyped_ids"))
-    assert retyped == ["w2", "w3", "w4"], "w1's deletion was typed already; the others differ from their raw rows"
+    assert retyped == ["w2", "w3", "w4"], "w1 was typed as deleted already; the others differ from their raw rows"
     typed = dict(warehouse.query(f"select order_id, count(*) from {base} group by 1"))
     assert typed == {"w0": 1, "w2": 2, "w3": 1, "w4": 1}
+
 
 def test_changed_orders_are_found_by_row_version_and_by_hash_for_a_view(
     make_warehouse: Callable[[str], Warehouse],
