@@ -41,24 +41,14 @@
         and (config.get('warn_if') or '!= 0') | replace(' ', '') == '!=0'
         and (config.get('error_if') or '!= 0') | replace(' ', '') == '!=0'
         and (config.get('fail_calc') or 'count(*)') | replace(' ', '') | lower == 'count(*)' -%}
-    {%- set marked = [] -%}
+    {%- set marked = none -%}
     {%- set by_order = none -%}
     {%- if execute and flags.WHICH == 'build' and not is_empty_build() and plain_verdict and relation is not string -%}
-        {%- for node in models_with_verification() -%}
-            {%- set covered = [node] -%}
-            {%- do views_of_symbol_rows(node, covered) -%}
-            {%- for built in covered
-                if (built.alias or built.name) == relation.identifier and built.schema == relation.schema -%}
-                {%- do marked.append(node) -%}
-            {%- endfor -%}
-        {%- endfor -%}
+        {%- set marked = symbol_marks_model(relation) -%}
         {%- set by_order = order_marks_of_relation(relation) -%}
     {%- endif -%}
-    {%- if marked -%}
-        {#- A view the marks cover is read by the marks of the model under it, on its own symbol column. -#}
-        {{- symbols_not_yet_verified([api.Relation.create(
-            database=marked[0].database, schema=marked[0].schema, identifier=marked[0].alias or marked[0].name
-        )]) -}}
+    {%- if marked is not none -%}
+        {{- symbols_not_yet_verified([relation]) -}}
     {%- elif by_order is not none -%}
         {{- orders_not_yet_verified(by_order) -}}
     {%- else -%}

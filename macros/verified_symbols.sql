@@ -35,9 +35,10 @@
     {%- set known = [] -%}
     {%- if execute and flags.WHICH == 'build' -%}
         {%- for model in models -%}
-            {%- set node = symbol_model_node(model) -%}
-            {%- set state = verified_state_of(model) if node is not none else none -%}
-            {%- set of_model = 'select symbol from ' ~ state ~ ' where model_name = ' ~ dbt.string_literal(model.identifier) -%}
+            {%- set node = symbol_marks_model(model) -%}
+            {%- set state = verified_state_of(node) if node is not none else none -%}
+            {%- set of_model = 'select symbol from ' ~ state ~ ' where model_name = '
+                ~ dbt.string_literal(node.alias or node.name if node is not none else '') -%}
             {%- set verified_symbols = of_model ~ ' and verified_by is not null and verified_under = '
                 ~ dbt.string_literal(symbol_marks_fingerprint(node) if node is not none else '') -%}
             {#- With no symbol verified yet (a full build), every row is read: the plain test is cheaper. -#}
@@ -61,11 +62,22 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The per-symbol model (a graph node) built as `relation`, when its rows carry marks; else none. -#}
-{% macro symbol_model_node(relation) -%}
-    {%- for node in models_with_verification()
-        if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
+{#-
+    The per-symbol model (a graph node) whose marks cover the relation: the
+    model built as `relation`, or the one under a view it covers
+    (`views_of_symbol_rows`); none when no marks cover it.
+-#}
+{% macro symbol_marks_model(relation) -%}
+    {%- set models = models_with_verification() -%}
+    {%- for node in models if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
         {{- return(node) -}}
+    {%- endfor -%}
+    {%- for node in models -%}
+        {%- set views = [] -%}
+        {%- do views_of_symbol_rows(node, views) -%}
+        {%- for view in views if (view.alias or view.name) == relation.identifier and view.schema == relation.schema -%}
+            {{- return(node) -}}
+        {%- endfor -%}
     {%- endfor -%}
     {{- return(none) -}}
 {%- endmacro %}
@@ -147,15 +159,15 @@
             {%- for view in views -%}
                 {%- do views_built.append(status_of.get(view.unique_id, 'not run')) -%}
             {%- endfor -%}
-            {%- set covered_ids = [model.unique_id] + views | map(attribute='unique_id') | list -%}
+            {%- set tests = tests_reading([model.unique_id] + views | map(attribute='unique_id') | list) -%}
             {%- set statuses = [] -%}
-            {%- for test in tests_reading(covered_ids) -%}
+            {%- for test in tests -%}
                 {%- do statuses.append(status_of.get(test.unique_id, 'not run')) -%}
             {%- endfor -%}
             {%- set state = verified_state_of(model) if statuses else none -%}
             {%- if state is not none -%}
                 {%- set filter = 'model_name = ' ~ dbt.string_literal(model.alias) -%}
-                {%- set fingerprint = dbt.string_literal(symbol_marks_fingerprint(model)) -%}
+                {%- set fingerprint = dbt.string_literal(marks_fingerprint(views, tests)) -%}
                 {%- set written_here = ' and last_built_by = ' ~ dbt.string_literal(invocation_id)
                     if flags.WHICH == 'build' else '' -%}
                 {%- if statuses | reject('in', ['pass', 'warn']) | list | length == 0
