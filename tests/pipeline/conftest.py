@@ -249,18 +249,25 @@ def order(order_id: str, side: str, when: str, size: float, price: float, **extr
     return row
 
 
-# Test files by how long they took (scripts/test prints the slowest tests):
-# pytest-xdist hands whole files to workers in collection order, so starting
-# with the longest keeps one of them from running alone at the end.
+# Test files by how long they took, longest first (worker seconds of one
+# run of scripts/test with `--durations=0`, on the two-core machine):
+# pytest-xdist hands whole files to workers in collection order when
+# scripts/test passes --no-loadscope-reorder (its default orders files by
+# their number of tests), so starting with the longest keeps one of them
+# from running alone at the end.
 SLOWEST_FILES_FIRST = (
-    "test_cli.py",
-    "test_incremental.py",
-    "test_run_safety.py",
-    "test_metrics.py",
-    "test_hostile_rows.py",
-    "test_fifo.py",
-    "test_dashboard.py",
-    "test_staging.py",
+    "test_incremental.py",  # 245 s
+    "test_incremental_rules.py",  # 210 s
+    "test_run_safety.py",  # 205 s
+    "test_staging.py",  # 160 s
+    "test_cli.py",  # 155 s
+    "test_fifo.py",  # 150 s
+    "test_appending.py",  # 95 s
+    "test_metrics.py",  # 60 s
+    "test_hostile_rows.py",  # 55 s
+    "test_report.py",  # 50 s
+    "test_dashboard.py",  # 30 s
+    "test_first_hour.py",  # 30 s
 )
 
 
