@@ -256,14 +256,14 @@ def order(order_id: str, side: str, when: str, size: float, price: float, **extr
 # their number of tests), so starting with the longest keeps one of them
 # from running alone at the end.
 SLOWEST_FILES_FIRST = (
-    "test_incremental.py",  # 245 s
-    "test_incremental_rules.py",  # 210 s
-    "test_run_safety.py",  # 205 s
-    "test_staging.py",  # 160 s
+    "test_incremental_rules.py",  # 320 s
+    "test_incremental.py",  # 235 s
+    "test_run_safety.py",  # 200 s
+    "test_staging.py",  # 165 s
     "test_cli.py",  # 155 s
     "test_fifo.py",  # 150 s
-    "test_appending.py",  # 95 s
-    "test_metrics.py",  # 60 s
+    "test_appending.py",  # 100 s
+    "test_metrics.py",  # 70 s
     "test_hostile_rows.py",  # 55 s
     "test_report.py",  # 50 s
     "test_dashboard.py",  # 30 s
