@@ -13,8 +13,8 @@
       empties it.
     - `<model>__verified_tests`: the fingerprint of what was tested (the
       views' code, and every test on the models with its arguments and
-      config) when it was last emptied. Marks made under other tests or
-      views are not trusted.
+      config, and the code of the macros they call) when it was last
+      emptied. Marks made under other tests or views are not trusted.
     A full build of the typed orders drops both, so every row is unverified
     until a build passes over all of them. Within a `dbt build`, the
     row-local and uniqueness tests on these models then read the unverified
@@ -22,8 +22,7 @@
     a five-minute build tests the orders it retyped, and a retyped order is
     tested by every build until a test passes over it. One invocation per
     schema at a time is assumed, as for the symbols (the scheduled `run`
-    holds a lock). Not seen: a change to a generic test's macro code; run
-    `dbt test` (which reads every row) after one.
+    holds a lock).
 -#}
 
 {% macro unverified_orders_relation(schema, identifier) -%}
@@ -86,13 +85,19 @@
 {#-
     What marks are earned under (order marks here, symbol marks in
     macros/verified_symbols.sql): the code of `views` (the views the marks
-    also cover) and each of `tests` with its arguments, config and macros.
-    Marks made under another fingerprint are not trusted.
+    also cover) and each of `tests` with its arguments and config, and the
+    code of every macro they call, however deep (macro_code_of): a release
+    that changes what a generic test checks (its macro in tests/generic, or
+    a macro that macro calls) or what a covered view computes through a
+    macro changes the fingerprint as a new test would. Marks made under
+    another fingerprint are not trusted.
 -#}
 {% macro marks_fingerprint(views, tests) -%}
     {%- set parts = [] -%}
+    {%- set macros, seen = [], [] -%}
     {%- for node in views -%}
         {%- do parts.append(node.unique_id ~ ':' ~ node.checksum.checksum) -%}
+        {%- do macro_code_of(node.depends_on.macros, macros, seen) -%}
     {%- endfor -%}
     {%- for test in tests -%}
         {#- A generic test's checksum is empty: its arguments are in test_metadata, and
@@ -100,8 +105,32 @@
         {%- do parts.append(test.unique_id ~ ':' ~ test.checksum.checksum ~ ':'
             ~ tojson(test.test_metadata or {}, sort_keys=true) ~ ':' ~ tojson(test.config or {}, sort_keys=true)
             ~ ':' ~ (test.depends_on.macros | join(','))) -%}
+        {%- do macro_code_of(test.depends_on.macros, macros, seen) -%}
     {%- endfor -%}
-    {{- return(local_md5(parts | sort | join('|'))) -}}
+    {{- return(local_md5((parts | sort | join('|')) ~ '||' ~ (macros | sort | join('|')))) -}}
+{%- endmacro %}
+
+{#-
+    Adds to `found` one entry per macro of `macro_ids` and every macro they
+    call (a macro's depends_on, as dbt parsed it, dispatch targets
+    included): its unique id and the md5 of its code. The root project's
+    macros are looked up in its namespace, the others (dbt's own, the
+    adapter's) in dbt's; an id found in neither is kept by name.
+-#}
+{% macro macro_code_of(macro_ids, found, seen=none) -%}
+    {%- set seen = [] if seen is none else seen -%}
+    {%- for unique_id in macro_ids if unique_id not in seen -%}
+        {%- do seen.append(unique_id) -%}
+        {%- set package, name = unique_id.split('.')[1], unique_id.split('.')[-1] -%}
+        {%- set namespace = context.get(package) if package == project_name else context.get('dbt') -%}
+        {%- set generator = namespace.get(name) if namespace is mapping else none -%}
+        {%- if generator is not none and generator.macro.unique_id == unique_id -%}
+            {%- do found.append(unique_id ~ ':' ~ local_md5(generator.macro.macro_sql)) -%}
+            {%- do macro_code_of(generator.macro.depends_on.macros, found, seen) -%}
+        {%- else -%}
+            {%- do found.append(unique_id) -%}
+        {%- endif -%}
+    {%- endfor -%}
 {%- endmacro %}
 
 {#-
