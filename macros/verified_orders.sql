@@ -75,7 +75,7 @@
 {%- endmacro %}
 
 {#- What the marks of `by_order` were earned under: the covered views' code and every test on the
-    models, with its arguments and config. -#}
+    models, with its arguments and config, and the code of the macros they call. -#}
 {% macro order_marks_fingerprint(by_order) -%}
     {%- set covered = models_verified_with(by_order) -%}
     {%- set views = covered | rejectattr('unique_id', 'equalto', by_order.unique_id) | list -%}
@@ -106,6 +106,12 @@
             ~ tojson(test.test_metadata or {}, sort_keys=true) ~ ':' ~ tojson(test.config or {}, sort_keys=true)
             ~ ':' ~ (test.depends_on.macros | join(','))) -%}
         {%- do macro_code_of(test.depends_on.macros, macros, seen) -%}
+        {%- if test.test_metadata -%}
+            {#- Every generic test reads its model through get_where_subquery, which dbt
+                leaves out of the depends_on of the tests it does not render at parse
+                (unique, not_null): the one that runs is walked here. -#}
+            {%- do macro_code_of([context.get('get_where_subquery').macro.unique_id], macros, seen) -%}
+        {%- endif -%}
     {%- endfor -%}
     {{- return(local_md5((parts | sort | join('|')) ~ '||' ~ (macros | sort | join('|')))) -}}
 {%- endmacro %}
@@ -113,22 +119,35 @@
 {#-
     Adds to `found` one entry per macro of `macro_ids` and every macro they
     call (a macro's depends_on, as dbt parsed it, dispatch targets
-    included): its unique id and the md5 of its code. The root project's
-    macros are looked up in its namespace, the others (dbt's own, the
-    adapter's) in dbt's; an id found in neither is kept by name.
+    included): its unique id and the md5 of its code. A package's macros
+    are looked up in its namespace, dbt's own and the adapter's in dbt's; a
+    root project macro that overrides a dbt macro of the same name (what a
+    call without a prefix runs) is walked as well. An id found nowhere is
+    kept by name.
+
+    Limits: dbt computes depends_on when it parses, from what the code calls
+    with `execute` false, so a call made only under `{% if execute %}` in a
+    view or singular test is not seen; and a partial parse recomputes it
+    only for the files it re-parses, so a new override or dispatch target
+    may be seen only after a full parse.
 -#}
 {% macro macro_code_of(macro_ids, found, seen=none) -%}
     {%- set seen = [] if seen is none else seen -%}
     {%- for unique_id in macro_ids if unique_id not in seen -%}
         {%- do seen.append(unique_id) -%}
         {%- set package, name = unique_id.split('.')[1], unique_id.split('.')[-1] -%}
-        {%- set namespace = context.get(package) if package == project_name else context.get('dbt') -%}
-        {%- set generator = namespace.get(name) if namespace is mapping else none -%}
+        {%- set package_macros = context.get(package) -%}
+        {%- set package_macros = package_macros if package_macros is mapping else context.get('dbt') -%}
+        {%- set generator = package_macros.get(name) if package_macros is mapping else none -%}
         {%- if generator is not none and generator.macro.unique_id == unique_id -%}
             {%- do found.append(unique_id ~ ':' ~ local_md5(generator.macro.macro_sql)) -%}
             {%- do macro_code_of(generator.macro.depends_on.macros, found, seen) -%}
         {%- else -%}
             {%- do found.append(unique_id) -%}
+        {%- endif -%}
+        {%- set runs = context.get(name) -%}
+        {%- if runs is not none and runs.macro is defined and runs.macro.unique_id != unique_id -%}
+            {%- do macro_code_of([runs.macro.unique_id], found, seen) -%}
         {%- endif -%}
     {%- endfor -%}
 {%- endmacro %}

@@ -9,11 +9,12 @@
     tests); `mark_verified_symbols`, run at the end of every build, sets it
     only when every test reading the model passed. A mark also records what
     it was earned under (`verified_under`, `symbol_marks_fingerprint`): the
-    tests reading the model, with their arguments and config, and the code
-    of the views that keep one row per row of the model (`meta:
-    {rows_of_symbol_model: true}`), whose tests it covers too. A release
-    that adds or changes such a test or view trusts no mark: its first
-    build tests every symbol. Within a `dbt build`, the
+    tests reading the model, with their arguments and config, the code of
+    the views that keep one row per row of the model (`meta:
+    {rows_of_symbol_model: true}`), whose tests it covers too, and the code
+    of the macros those tests and views call (macro_code_of). A release
+    that adds or changes such a test, view or macro trusts no mark: its
+    first build tests every symbol. Within a `dbt build`, the
     invariant tests check every symbol not yet verified, so rows that were
     never tested are tested by the next build whatever it recomputes, and a
     five-minute build still checks only the few symbols it rewrote.

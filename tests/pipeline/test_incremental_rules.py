@@ -229,15 +229,16 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
     repeat_a_key()
     key_test = "unique_combination_of_columns_int_fifo_allocations_sell_order_id__buy_order_id__allocation_version"
 
-    # A release changes the code under a generic test (here a macro the uniqueness tests call: a
-    # comment is enough), in a copy of the project: marks earned under the old code are not trusted,
-    # so its first build reads every symbol and finds the repeated key.
+    # A release changes the code under a generic test, in a copy of the project: here our
+    # postgres__test_unique, which dbt's `unique` test reaches only by dispatch (a comment is
+    # enough). Marks earned under the old code are not trusted, so its first build reads every
+    # symbol and finds the repeated key.
     release = tmp_path / "next_release"
     shutil.copytree(project_dir(), release, ignore=shutil.ignore_patterns(
         ".*", "target", "logs", "dbt_packages", "reports", "artifacts", "bench_results*", "src", "pipeline",
     ))
     macros = release / "macros" / "tests_of_unverified_rows.sql"
-    header = "{% macro rows_sharing_unverified_keys(model, columns, null_keys_match=false) -%}"
+    header = "{% macro postgres__test_unique(model, column_name) -%}"
     assert header in macros.read_text()
     macros.write_text(macros.read_text().replace(header, header + "\n    {#- The next release's words. -#}"))
     monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
