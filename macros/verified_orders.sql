@@ -103,16 +103,15 @@
         {#- A generic test's checksum is empty: its arguments are in test_metadata, and
             its severity, thresholds and `where` in its config. -#}
         {%- do parts.append(test.unique_id ~ ':' ~ test.checksum.checksum ~ ':'
-            ~ tojson(test.test_metadata or {}, sort_keys=true) ~ ':' ~ tojson(test.config or {}, sort_keys=true)
-            ~ ':' ~ (test.depends_on.macros | join(','))) -%}
+            ~ tojson(test.test_metadata or {}, sort_keys=true) ~ ':' ~ tojson(test.config or {}, sort_keys=true)) -%}
         {%- do macro_code_of(test.depends_on.macros, macros, seen) -%}
-        {%- if test.test_metadata -%}
-            {#- Every generic test reads its model through get_where_subquery, which dbt
-                leaves out of the depends_on of the tests it does not render at parse
-                (unique, not_null): the one that runs is walked here. -#}
-            {%- do macro_code_of([context.get('get_where_subquery').macro.unique_id], macros, seen) -%}
-        {%- endif -%}
     {%- endfor -%}
+    {%- if tests | selectattr('test_metadata') | list -%}
+        {#- Every generic test reads its model through get_where_subquery, which dbt
+            leaves out of the depends_on of the tests it does not render at parse
+            (unique, not_null): the one that runs is walked here. -#}
+        {%- do macro_code_of([context.get('get_where_subquery').macro.unique_id], macros, seen) -%}
+    {%- endif -%}
     {{- return(local_md5((parts | sort | join('|')) ~ '||' ~ (macros | sort | join('|')))) -}}
 {%- endmacro %}
 

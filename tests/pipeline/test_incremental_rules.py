@@ -219,10 +219,12 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
         "select sell_order_id, min(buy_order_id), max(buy_order_id) from {intermediate}.int_fifo_allocations"
         " where symbol = %s and buy_order_id is not null"
         " group by sell_order_id having count(*) > 1 order by sell_order_id limit 1", (kept,))
-    piece = "update {intermediate}.int_fifo_allocations set buy_order_id = %s where sell_order_id = %s and buy_order_id = %s"
 
     def repeat_a_key() -> None:
-        warehouse.execute(piece, (first_lot, sell, last_lot))
+        warehouse.execute(
+            "update {intermediate}.int_fifo_allocations set buy_order_id = %s where sell_order_id = %s and buy_order_id = %s",
+            (first_lot, sell, last_lot),
+        )
         assert warehouse.query("select count(*) - count(distinct allocation_id) from {marts}.fifo_allocations") == [(1,)]
         build_fifo(warehouse)
 
