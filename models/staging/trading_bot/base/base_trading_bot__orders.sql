@@ -11,23 +11,33 @@
     incremental_strategy='replace_changed_orders',
     on_schema_change='append_new_columns',
     pre_hook=["{{ fix_changed_order_ids(source('trading_bot', 'trade_records')) }}"],
-    post_hook=["{{ ensure_index('symbol') }}", "{{ ensure_index('order_id') }}", '{{ analyze_after_retyping() }}']
+    post_hook=[
+        "{{ ensure_index('symbol') }}",
+        "{{ ensure_index('order_id') }}",
+        "{{ ensure_index('rejection_reason', where='rejection_reason is not null') }}",
+        '{{ analyze_after_retyping() }}'
+    ]
 ) }}
+{%- set raw_table = source('trading_bot', 'trade_records') %}
+{%- set version = raw_row_version('trade_records', raw_table) %}
 with raw_orders as (
-    select
-        trade_records.*,
-        -- Copies are grouped by the id's text, as the incremental build
-        -- selects and replaces them (ids of a numeric or case-blind type that
-        -- are equal with different texts stay apart everywhere).
-        trade_records.order_id::text as order_key,
-        -- What tells copies of one id apart (the rows only ever retyped).
-        md5(trade_records::text) as raw_row_hash,
-        -- What the next incremental build compares.
-        {{ raw_row_version('trade_records', source('trading_bot', 'trade_records')) }} as raw_row_version
-    from {{ relation_as(source('trading_bot', 'trade_records'), 'trade_records') }}
-    {{ join_changed_orders(
-        'trade_records.order_id', raw_row_version('trade_records', source('trading_bot', 'trade_records'))
-    ) }}
+    {%- for rows_to_type in raw_rows_to_type('trade_records.order_id', version) %}
+        {%- if not loop.first %}
+        union all
+        {%- endif %}
+        select
+            trade_records.*,
+            -- Copies are grouped by the id's text, as the incremental build
+            -- selects and replaces them (ids of a numeric or case-blind type that
+            -- are equal with different texts stay apart everywhere).
+            trade_records.order_id::text as order_key,
+            -- What tells copies of one id apart (the rows only ever retyped).
+            md5(trade_records::text) as raw_row_hash,
+            -- What the next incremental build compares.
+            {{ version }} as raw_row_version
+        from {{ relation_as(raw_table, 'trade_records') }}
+        {{ rows_to_type }}
+    {%- endfor %}
 ),
 
 repeated_order_ids as (
