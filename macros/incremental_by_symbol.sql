@@ -338,15 +338,21 @@
 -#}
 {% macro symbol_incremental_config(retired_columns=[], appends=none, append_replaces=none) -%}
     {%- set pre_hook = ["{{ relax_retired_columns(" ~ retired_columns ~ ") }}", "{{ ensure_symbol_state() }}"] -%}
+    {%- set index_columns = ['symbol'] -%}
     {%- if appends -%}
         {%- do pre_hook.append('{{ mark_appended_symbols("' ~ appends ~ '") }}') -%}
+        {#- A kept row's time column (not an expression): the appends check
+            reads a symbol's latest one by the index, not every row of it. -#}
+        {%- if modules.re.fullmatch('kept\\.[a-z_]+', appends) -%}
+            {%- do index_columns.append(appends[5:]) -%}
+        {%- endif -%}
     {%- endif -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='replace_changed_symbols',
         on_schema_change='append_new_columns',
         pre_hook=pre_hook,
-        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}", "{{ ensure_index('symbol') }}"]
+        post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}", "{{ ensure_index(" ~ index_columns ~ ") }}"]
     ) }}
     {%- if append_replaces %}
     {#- The key of the kept rows an appended tail replaces (read by the strategy). -#}
@@ -399,18 +405,24 @@
         from {{ symbol_state_relation() }} as built
         inner join {{ relation_as(ref('int_fill_fingerprints'), 'current_fills') }}
             on built.symbol = current_fills.symbol
-        inner join {{ relation_as(ref('stg_trading_bot__fills'), 'tail') }}
-            on built.symbol = tail.symbol and tail.order_time > built.last_fill_at
+        -- Lateral: per changed symbol, its tail alone, read by the typed
+        -- orders' index on (symbol, order_time); a join read every fill of
+        -- the changed symbols through the symbol index and dropped all but
+        -- the tail (130-300 ms for 50 symbols at 1M fills, for 1,000 new).
+        cross join lateral (
+            select
+                count(*) as fills,
+                sum(fills_after.fill_hash) as fingerprint
+            from {{ relation_as(ref('stg_trading_bot__fills'), 'fills_after') }}
+            where fills_after.symbol = built.symbol and fills_after.order_time > built.last_fill_at
+        ) as tail
         where
             built.model_name = '{{ this.identifier }}'
             and built.build_fingerprint = '{{ build_fingerprint() }}'
-            {{ symbol_changed_filter('and', 'tail.symbol') }}
-        group by
-            built.symbol, built.last_fill_at, built.fills, built.fingerprint,
-            current_fills.fills, current_fills.fingerprint
-        having
-            current_fills.fills - count(*) = built.fills
-            and current_fills.fingerprint - sum(tail.fill_hash) = built.fingerprint
+            {{ symbol_changed_filter('and', 'built.symbol') }}
+            and tail.fills > 0
+            and current_fills.fills - tail.fills = built.fills
+            and current_fills.fingerprint - tail.fingerprint = built.fingerprint
         -- A fence: the kept-rows check below runs for these few symbols
         -- only, not for every symbol the state holds.
         offset 0
@@ -418,8 +430,9 @@
     where
         state.model_name = '{{ this.identifier }}'
         and state.symbol = candidates.symbol
-        -- One subquery per candidate, read by the symbol index (as an
-        -- anti-join PostgreSQL hashed every kept row).
+        -- One subquery per candidate, read by the index on the symbol and
+        -- the kept time column where it is one (as an anti-join PostgreSQL
+        -- hashed every kept row).
         and (
             select coalesce(max({{ latest_fill_time }}) <= candidates.last_fill_at, true)
             from {{ this }} as kept

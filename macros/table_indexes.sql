@@ -1,8 +1,8 @@
 {#-
     Post-hook of the tables that builds read a few symbols of at a time (the
-    typed orders, the per-symbol incremental models): an index on `column`
-    (`symbol`; the typed orders also `order_id`), made when the table has
-    none whose first column it is. A five-minute build recomputes a few of
+    typed orders, the per-symbol incremental models): an index on `columns`
+    (`symbol` first; the typed orders also `order_id`), made when the table
+    has none whose first columns they are. A five-minute build recomputes a few of
     hundreds of symbols; without it every model of such a build scanned
     whole tables to find them (0.2-0.4 s each at 1M fills, against 10-60 ms).
     The rows of a symbol lie together (the typed orders are written in
@@ -20,23 +20,54 @@
     that PostgreSQL picks a free name (a full refresh renames tables that
     already carry indexes).
 -#}
-{% macro ensure_index(column='symbol', where=none) -%}
+{#-
+    `columns` is one column or a list: an index on several serves a lookup
+    of the first and a range of the next, as the appends check and the
+    tail reads of a five-minute build do (the latest kept row of a symbol,
+    its fills after a time), which read every row of the symbol through an
+    index on `symbol` alone. The table's index on the first column alone,
+    which the wider one makes redundant, is dropped (a table kept since an
+    earlier release has one), unless it is unique or partial.
+-#}
+{% macro ensure_index(columns='symbol', where=none) -%}
+    {%- set columns = [columns] if columns is string else columns -%}
     {%- if execute and this is not none %}
     do $ensure_index$
+    declare
+        superseded regclass;
     begin
         if not exists (
             select 1
             from pg_index as indexes
-            inner join pg_attribute as columns
-                on indexes.indrelid = columns.attrelid and columns.attnum = indexes.indkey[0]
             where
                 indexes.indrelid = {{ dbt.string_literal(this | string) }}::regclass
-                and columns.attname = {{ dbt.string_literal(column) }}
+                {%- for column in columns %}
+                and indexes.indkey[{{ loop.index0 }}] = (
+                    select attnum from pg_attribute
+                    where attrelid = indexes.indrelid and attname = {{ dbt.string_literal(column) }}
+                )
+                {%- endfor %}
         ) then
             execute {{ dbt.string_literal(
-                'create index on ' ~ this ~ ' (' ~ column ~ ')' ~ (' where ' ~ where if where else '')
+                'create index on ' ~ this ~ ' (' ~ columns | join(', ') ~ ')' ~ (' where ' ~ where if where else '')
             ) }};
         end if;
+        {%- if columns | length > 1 %}
+        for superseded in
+            select indexes.indexrelid::regclass
+            from pg_index as indexes
+            inner join pg_attribute as first_column
+                on indexes.indrelid = first_column.attrelid and first_column.attnum = indexes.indkey[0]
+            where
+                indexes.indrelid = {{ dbt.string_literal(this | string) }}::regclass
+                and indexes.indnkeyatts = 1
+                and first_column.attname = {{ dbt.string_literal(columns[0]) }}
+                and not indexes.indisunique
+                and indexes.indpred is null
+        loop
+            execute format('drop index %s', superseded);
+        end loop;
+        {%- endif %}
     end
     $ensure_index$
     {%- endif %}

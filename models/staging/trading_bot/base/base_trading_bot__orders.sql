@@ -12,7 +12,7 @@
     on_schema_change='append_new_columns',
     pre_hook=["{{ fix_changed_order_ids(source('trading_bot', 'trade_records')) }}"],
     post_hook=[
-        "{{ ensure_index('symbol') }}",
+        "{{ ensure_index(['symbol', 'order_time']) }}",
         "{{ ensure_index('order_id') }}",
         "{{ ensure_index('rejection_reason', where='rejection_reason is not null') }}",
         '{{ analyze_after_retyping() }}'
