@@ -125,9 +125,11 @@
 {% macro get_incremental_replace_from_cut_sql(arg_dict) -%}
     {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') -%}
     {%- if not is_empty_build() %}
+    -- The cut as a subquery: the points from it on are read by the index.
     delete from {{ arg_dict['target_relation'] }} as points
-    using {{ equity_curve_cut_relation() }} as cut
-    where (points.sell_time, points.sell_order_id) >= (cut.sell_time, cut.sell_order_id);
+    where (points.sell_time, points.sell_order_id) >= (
+        select cut.sell_time, cut.sell_order_id from {{ equity_curve_cut_relation() }} as cut
+    );
     {%- endif %}
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}

@@ -19,7 +19,11 @@
     incremental_strategy='replace_from_cut',
     on_schema_change='append_new_columns',
     pre_hook=["{{ ensure_symbol_state() }}", "{{ record_equity_curve_cut() }}"],
-    post_hook=["{{ record_symbol_state(ref('int_fill_fingerprints')) }}"],
+    post_hook=[
+        "{{ record_symbol_state(ref('int_fill_fingerprints')) }}",
+        "{{ ensure_index(['sell_time', 'sell_order_id']) }}",
+        "{{ ensure_index('symbol') }}"
+    ],
     meta={'build_fingerprint_vars': ['starting_equity_usd']}
 ) }}
 with trades as (
@@ -40,7 +44,12 @@ with trades as (
     last_kept_point as (
         select kept_points.trade_seq, kept_points.cumulative_pnl_usd, kept_points.peak_equity_usd
         from kept_points
-        inner join cut on (kept_points.sell_time, kept_points.sell_order_id) < (cut.sell_time, cut.sell_order_id)
+        -- Compared with the cut as a subquery, not joined to it: PostgreSQL
+        -- then reads the points (and the trades below) from the cut on by
+        -- the index on (sell_time, sell_order_id), where a join to the
+        -- unanalysed one-row table sorted every point and every trade first
+        -- (1.2 s of a scheduled run's 2.3 s for 17k recomputed points at 1M fills).
+        where (kept_points.sell_time, kept_points.sell_order_id) < (select cut.sell_time, cut.sell_order_id from cut)
         order by kept_points.sell_time desc, kept_points.sell_order_id desc
         limit 1
     ),
@@ -58,7 +67,7 @@ with trades as (
     recomputed_trades as (
         select trades.*
         from trades
-        inner join cut on (trades.sell_time, trades.sell_order_id) >= (cut.sell_time, cut.sell_order_id)
+        where (trades.sell_time, trades.sell_order_id) >= (select cut.sell_time, cut.sell_order_id from cut)
     ),
 {% else %}
     carried as (
