@@ -39,7 +39,11 @@ opening_points as (
             select curve.cumulative_pnl_usd
             from curve
             where curve.sell_time < windows.window_start_at
-            order by curve.trade_seq desc
+            -- The curve's order (trade_seq numbers it), which its index
+            -- reads backwards from the window's start: one point, where
+            -- ordering by trade_seq read and sorted every earlier point
+            -- (0.3 s per window at 1M fills).
+            order by curve.sell_time desc, curve.sell_order_id desc
             limit 1
         ), 0) as equity_usd
     from bounded_windows as windows
