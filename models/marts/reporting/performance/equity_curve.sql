@@ -21,8 +21,7 @@
     pre_hook=["{{ ensure_symbol_state() }}", "{{ record_equity_curve_cut() }}"],
     post_hook=[
         "{{ record_symbol_state(ref('int_fill_fingerprints')) }}",
-        "{{ ensure_index(['sell_time', 'sell_order_id']) }}",
-        "{{ ensure_index('symbol') }}"
+        "{{ ensure_index(['sell_time', 'sell_order_id']) }}"
     ],
     meta={'build_fingerprint_vars': ['starting_equity_usd']}
 ) }}
