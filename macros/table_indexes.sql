@@ -1,10 +1,12 @@
 {#-
-    Post-hook of the tables that builds read a few symbols of at a time (the
-    typed orders, the per-symbol incremental models): an index on `columns`
-    (`symbol` first; the typed orders also `order_id`), made when the table
-    has none whose first columns they are. A five-minute build recomputes a few of
-    hundreds of symbols; without it every model of such a build scanned
-    whole tables to find them (0.2-0.4 s each at 1M fills, against 10-60 ms).
+    Post-hook of the tables that builds read a part of at a time: an index
+    on `columns`, made when the table has none whose first columns they
+    are. The typed orders and the per-symbol incremental models start with
+    `symbol` (the typed orders also have `order_id`); the equity curve is
+    read from its cut on, by (sell_time, sell_order_id). A five-minute build
+    recomputes a few of hundreds of symbols; without it every model of such
+    a build scanned whole tables to find them (0.2-0.4 s each at 1M fills,
+    against 10-60 ms).
     The rows of a symbol lie together (the typed orders are written in
     symbol order, and the models below them follow that order), so its pages
     are few as well. The typed orders' `order_id` index finds the retyped
