@@ -20,6 +20,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -333,6 +334,42 @@ def test_symbol_and_trigger_marts_add_up(demo: Warehouse) -> None:
         "select trigger_name from {marts}.trigger_performance where trigger_role = 'entry' and is_inferred"
     )
     assert {"signal_matrix", "roc_buy", "webhook", "passive_mm", "websocket"} <= {r[0] for r in inferred}
+
+
+def test_symbol_holding_times_match_python(demo: Warehouse) -> None:
+    """Mean and median holding time per symbol and window, from the allocations' times in plain Python.
+
+    The whole history comes from int_holding_times_aggregated, the bounded windows from the
+    allocations themselves: both must agree with the definition (matched pieces sold within the
+    window, both ends included; the median of an even count is the mean of the middle two).
+    """
+    windows = demo.query("select window_name, window_start_at, window_end_at from {marts}.report_windows")
+    pieces = demo.query(
+        "select symbol, buy_time, sell_time from {marts}.fct_fifo_allocations where not is_unmatched"
+    )
+    rows = demo.query(
+        "select window_name, symbol, avg_holding_hours, median_holding_hours from {marts}.symbol_performance"
+    )
+    assert len(windows) == 4 and len(pieces) > 1000
+    micro = timedelta(microseconds=1)
+    checked = 0
+    for window_name, symbol, mean_hours, median_hours in rows:
+        start, end = next((s, e) for w, s, e in windows if w == window_name)
+        held = sorted(sell - buy for sym, buy, sell in pieces if sym == symbol and start <= sell <= end)
+        if not held:
+            assert (mean_hours, median_hours) == (None, None), (window_name, symbol)
+            continue
+        middle = len(held) // 2
+        median = held[middle] if len(held) % 2 else (held[middle - 1] + held[middle]) / 2
+        mean_seconds = Decimal(sum(held, timedelta()) // micro) / Decimal(10**6) / len(held)
+        assert abs(Decimal(mean_hours) - mean_seconds / 3600) < Decimal("1e-15"), (window_name, symbol)
+        # An interval keeps microseconds: the mean of two middle ones rounds half a microsecond (up in
+        # SQL, to even in Python), and the hours carry 16 decimals.
+        assert abs(Decimal(median_hours) * 3600 - Decimal(median // micro) / 10**6) < Decimal("1.001e-6"), (
+            window_name, symbol,
+        )
+        checked += 1
+    assert checked > 4
 
 
 def run_mf(warehouse: Warehouse, tmp_path: Path, *args: str) -> list[dict[str, str]]:

@@ -19,6 +19,10 @@ allocations as (
     select * from {{ ref('fct_fifo_allocations') }}
 ),
 
+whole_history_holding_times as (
+    select * from {{ ref('int_holding_times_aggregated') }}
+),
+
 lots as (
     select * from {{ ref('fct_buy_lots') }}
 ),
@@ -34,6 +38,7 @@ window_symbols as (
     select
         windows.window_name,
         windows.window_order,
+        windows.window_days,
         windows.start_date,
         windows.end_date,
         windows.window_start_at,
@@ -64,19 +69,53 @@ day_stats as (
     group by window_symbols.window_name, window_symbols.symbol
 ),
 
-holding_stats as (
+bounded_holding_times as (
+    -- The bounded windows (window_days set) are the last days: only the
+    -- allocations sold since the earliest of their starts are read and
+    -- sorted. The whole history comes aggregated per symbol.
+    select
+        allocations.symbol,
+        allocations.sell_time,
+        allocations.sell_time - allocations.buy_time as holding_time
+    from allocations
+    where
+        not allocations.is_unmatched
+        and allocations.sell_time >= (
+            select min(windows.window_start_at) from windows
+            where windows.window_days is not null
+        )
+),
+
+bounded_holding_stats as (
     select
         window_symbols.window_name,
         window_symbols.symbol,
-        avg(allocations.holding_seconds) / 3600 as avg_holding_hours,
-        percentile_cont(0.5) within group (order by allocations.holding_seconds) / 3600 as median_holding_hours
+        count(*) as matched_allocations,
+        sum(bounded_holding_times.holding_time) as total_holding_time,
+        percentile_cont(0.5) within group (order by bounded_holding_times.holding_time) as median_holding_time
     from window_symbols
-    inner join allocations
+    inner join bounded_holding_times
         on
-            window_symbols.symbol = allocations.symbol
-            and {{ in_window('window_symbols', 'allocations.sell_time') }}
-    where not allocations.is_unmatched
+            window_symbols.symbol = bounded_holding_times.symbol
+            and {{ in_window('window_symbols', 'bounded_holding_times.sell_time') }}
+    where window_symbols.window_days is not null
     group by window_symbols.window_name, window_symbols.symbol
+),
+
+holding_stats as (
+    select * from bounded_holding_stats
+    union all
+    -- The whole-history window starts on the first fill's day and ends at
+    -- as_of, where the allocations are cut: it holds every allocation.
+    select
+        window_symbols.window_name,
+        window_symbols.symbol,
+        whole_history_holding_times.matched_allocations,
+        whole_history_holding_times.total_holding_time,
+        whole_history_holding_times.median_holding_time
+    from window_symbols
+    inner join whole_history_holding_times on window_symbols.symbol = whole_history_holding_times.symbol
+    where window_symbols.window_days is null
 ),
 
 open_positions as (
@@ -106,10 +145,12 @@ final as (
             as profit_factor,
         coalesce(day_stats.realized_pnl_usd, 0) as realized_pnl_usd,
         coalesce(day_stats.fees_usd, 0) as fees_usd,
-        trim_scale(holding_stats.avg_holding_hours) as avg_holding_hours,
-        -- percentile_cont works in double precision; the median of seconds is
-        -- a duration, not money, so the float is harmless here.
-        holding_stats.median_holding_hours::numeric as median_holding_hours,
+        -- Seconds are exact (extract gives numeric); the mean is their
+        -- numeric average, as avg() of each holding's seconds would give.
+        trim_scale(
+            extract(epoch from holding_stats.total_holding_time) / holding_stats.matched_allocations / 3600
+        ) as avg_holding_hours,
+        trim_scale(extract(epoch from holding_stats.median_holding_time) / 3600) as median_holding_hours,
         coalesce(open_positions.open_lots, 0) as open_lots,
         coalesce(open_positions.open_size, 0) as open_size,
         coalesce(open_positions.open_cost_basis_usd, 0) as open_cost_basis_usd
