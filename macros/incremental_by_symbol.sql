@@ -16,8 +16,10 @@
     code and the code of every model upstream of it (a release that changes
     how int_closed_trades computes a trade must reach fct_fills' kept rows
     too), the FIFO order, `allocation_version`, `fifo_dust`, `as_of` and the
-    variables a model lists in `meta.build_fingerprint_vars`. When it differs
-    from the recorded one, every row is rebuilt, never mixed.
+    variables a model lists in `meta.build_fingerprint_vars`, and the
+    content of the seeds it or a model upstream reads (the trigger notional
+    map infers triggers). When it differs from the recorded one, every row
+    is rebuilt, never mixed.
     `--full-refresh` rebuilds everything as usual.
 -#}
 
@@ -36,13 +38,33 @@
     {%- for name in (model.config.get('meta') or {}).get('build_fingerprint_vars', []) -%}
         {%- do extra_vars.append(name ~ '=' ~ var(name)) -%}
     {%- endfor -%}
+    {%- set seeds = seed_checksums_of([model.unique_id] + upstream) -%}
     {{- local_md5(
         model.raw_code ~ '|' ~ fifo_order_by() ~ '|' ~ fifo_order_keys() ~ '|'
         ~ var('allocation_version') ~ '|' ~ var('fifo_dust') ~ '|' ~ var('as_of', '')
         ~ '|' ~ row_macros_of_symbol_models()
         ~ '|' ~ extra_vars | join('|')
         ~ '|' ~ upstream_code | join('|')
+        ~ ('|' ~ seeds | join('|') if seeds else '')
     ) -}}
+{%- endmacro %}
+
+{#-
+    The seeds the nodes `unique_ids` read, each with dbt's checksum of its
+    file (a hash of the rows; of the path alone for a seed over 1 MB, whose
+    edits this cannot see), sorted. Empty for a model that reads no seed, so
+    its fingerprint is what it was before seeds were counted.
+-#}
+{% macro seed_checksums_of(unique_ids) -%}
+    {%- set found = [] -%}
+    {#- The graph is empty while dbt parses the hooks. -#}
+    {%- for unique_id in (unique_ids if execute else []) -%}
+        {%- for parent in graph.nodes[unique_id].depends_on.nodes
+            if parent.startswith('seed.') and (parent ~ '=' ~ graph.nodes[parent].checksum.checksum) not in found -%}
+            {%- do found.append(parent ~ '=' ~ graph.nodes[parent].checksum.checksum) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{- return(found | sort) -}}
 {%- endmacro %}
 
 {#- Adds to `found` the unique ids of every model upstream of `node`. -#}

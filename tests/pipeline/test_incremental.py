@@ -21,7 +21,7 @@ from trades_warehouse.synthetic import synthetic_rows
 FIFO_SELECTION = (
     "--select",
     "+fct_fills +fct_fifo_allocations +fifo_allocations +fct_buy_lots +int_fills_aggregated_daily +legacy_pnl_discrepancy"
-    " +equity_curve +int_holding_times_aggregated",
+    " +equity_curve +int_holding_times_aggregated +int_orders_aggregated_by_trigger +int_fills_aggregated_by_source",
 )
 COMPARED = {  # model: (schema placeholder, order of its rows)
     "base_trading_bot__orders": ("staging", "order_id, raw_row_hash"),  # less its raw_row_version: see snapshot
@@ -31,6 +31,8 @@ COMPARED = {  # model: (schema placeholder, order of its rows)
     "int_lot_balances": ("intermediate", "buy_order_id"),
     "int_fills_aggregated_daily": ("intermediate", "symbol, date_day"),
     "int_holding_times_aggregated": ("intermediate", "symbol"),
+    "int_orders_aggregated_by_trigger": ("intermediate", "symbol, trigger_role, trigger_name, is_inferred"),
+    "int_fills_aggregated_by_source": ("intermediate", "symbol, source"),
     "legacy_pnl_discrepancy": ("marts", "sell_order_id"),
     "equity_curve": ("marts", "trade_seq"),
 }

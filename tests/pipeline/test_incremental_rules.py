@@ -283,6 +283,44 @@ def test_a_changed_setting_rebuilds_every_row(make_warehouse: Callable[[str], Wa
     assert versions == [(2,)]
 
 
+def test_an_edited_seed_reinfers_every_symbol(
+    make_warehouse: Callable[[str], Warehouse], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The entry triggers the bot left empty are inferred per symbol from the trigger_notional_map
+    seed and kept between builds: a release that edits the seed changes the build fingerprint, so
+    no symbol keeps triggers inferred from the old map."""
+    warehouse = make_warehouse("seed_edit")
+    warehouse.load(list(synthetic_rows(600, 4, seed=11)))
+    warehouse.execute("update {raw}.trade_records set trigger = null where side = 'buy'")
+    selection = ("--select", "+trigger_performance")
+    assert warehouse.build(*selection, "--full-refresh").success
+
+    def inferred() -> dict[str, int]:
+        return {
+            str(name): int(orders) for name, orders in warehouse.query(
+                "select trigger_name, orders from {marts}.trigger_performance where trigger_role = 'entry' and is_inferred"
+            )
+        }
+
+    before = inferred()
+    assert sum(before.values()) > 100 and len(before) > 1, before
+
+    release = tmp_path / "next_release"
+    shutil.copytree(project_dir(), release, ignore=shutil.ignore_patterns(
+        ".*", "target", "logs", "dbt_packages", "reports", "artifacts", "bench_results*", "src", "pipeline",
+    ))
+    seed = release / "seeds" / "trigger_notional_map.csv"
+    # Every band is renamed, the fallback too: no inferred name of the old map may stay.
+    seed.write_text("\n".join(
+        line if i == 0 else "renamed_" + line for i, line in enumerate(seed.read_text().splitlines())
+    ) + "\n")
+    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
+    monkeypatch.setenv("TRADES_PROJECT_DIR", str(release))
+    assert warehouse.build(*selection).success
+    after = inferred()
+    assert after == {"renamed_" + name: orders for name, orders in before.items()}, (before, after)
+
+
 def test_scheduled_runs_build_on_the_spare_copy(make_warehouse: Callable[[str], Warehouse]) -> None:
     """`run` publishes by swapping schemas, and the copy it replaced is where the next run builds:
     each run recomputes only the symbols changed since that copy was built (two runs back), and
