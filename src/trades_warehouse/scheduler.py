@@ -288,8 +288,36 @@ def _count(results: object, statuses: tuple[str, ...]) -> int:
     return sum(1 for r in getattr(results, "results", None) or [] if str(getattr(r, "status", "")) in statuses)
 
 
-def _freshness_status(outcome: dbt_invoke.DbtOutcome) -> str:
-    statuses = [str(getattr(r, "status", "")) for r in getattr(outcome.results, "results", None) or []]
+# dbt's age of a source with no row at all: loaded at 0001-01-01 ("infinitely long ago").
+_NEVER_LOADED_AGE = "extract(epoch from current_timestamp - '0001-01-01 00:00:00+00'::timestamptz)::float8"
+
+
+def source_freshness(conn: PgConnection, manifest: Manifest) -> str:
+    """The verdict of `dbt source freshness`, worst over the sources: pass, warn, error or runtime error.
+
+    Each source's age is dbt's own query (the latest `loaded_at_field` within
+    its freshness `filter`, against the database clock) and the verdict is
+    dbt's own rule (the source's thresholds, `FreshnessThreshold.status`),
+    both taken from the parsed manifest. Asked on the run's connection rather
+    than through a second dbt invocation, which cost 0.7-0.8 s of every
+    five-minute run for one aggregate."""
+    statuses: list[str] = []
+    for source in manifest.sources.values():
+        threshold = source.freshness
+        if not threshold or not source.loaded_at_field:
+            continue
+        query = sql.SQL("select coalesce(extract(epoch from current_timestamp - max({}))::float8, {}) from {}").format(
+            sql.SQL(source.loaded_at_field), sql.SQL(_NEVER_LOADED_AGE), sql.SQL(source.relation_name or "")
+        )
+        if threshold.filter:
+            query = sql.SQL("{} where {}").format(query, sql.SQL(threshold.filter))
+        try:
+            row = conn.execute(query).fetchone()
+        except psycopg.Error:
+            statuses.append("runtime error")
+            continue
+        age = float(str(row[0])) if row else float("inf")
+        statuses.append(str(threshold.status(age)))
     for worst in ("runtime error", "error", "warn", "pass"):
         if worst in statuses:
             return worst
@@ -384,8 +412,7 @@ def _build_and_publish(
     plan = plan_build(manifest, source_schema=source_schema, target_schema=target_schema)
     prepare_shadows(lock_conn, plan)
     outcome = _Build()
-    freshness = dbt_invoke.run_dbt(["source", "freshness", "--quiet"], target_path=target_path, manifest=manifest)
-    outcome.freshness = _freshness_status(freshness)
+    outcome.freshness = source_freshness(lock_conn, manifest)
     if outcome.freshness in ("warn", "error", "runtime error"):
         say(f"warning: source freshness is '{outcome.freshness}': the bot may have stopped writing trade_records")
     outcome.code_fingerprint = code_fingerprint(manifest)

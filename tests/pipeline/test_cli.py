@@ -102,6 +102,46 @@ def test_run_publishes_and_records_history(scheduled: Warehouse) -> None:
     assert_only_spare_copies_left(scheduled)
 
 
+def test_the_runs_freshness_verdict_is_dbts(make_warehouse: Callable[[str], Warehouse]) -> None:
+    """The run asks the source's freshness in one query (scheduler.source_freshness) instead of invoking
+    `dbt source freshness`: for fresh, late, stale, future-stamped, empty and missing sources it says what
+    dbt itself says."""
+    warehouse = make_warehouse("fresh")
+    dbt_invoke.apply_environment(
+        warehouse.connection, source_schema=warehouse.source_schema, target_schema=warehouse.target_schema
+    )
+    manifest = dbt_invoke.parse_manifest(target_path=warehouse.target_path)
+
+    def fill_hours_ago(order_id: str, hours: float) -> dict[str, object]:
+        at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - hours * 3600))
+        return order(order_id, "buy", at, 1.0, 10.0)
+
+    def verdicts() -> tuple[str, str]:
+        with warehouse.connection.connect(autocommit=True) as conn:
+            ours = scheduler.source_freshness(conn, manifest)
+        outcome = warehouse.dbt("source", "freshness")
+        statuses = {str(r.status) for r in getattr(outcome.results, "results", None) or []}
+        dbts = next((s for s in ("runtime error", "error", "warn", "pass") if s in statuses), "unknown")
+        return ours, dbts
+
+    seen = []
+    for rows in (
+        [fill_hours_ago("recent", 1)],
+        [fill_hours_ago("late", 7)],
+        [fill_hours_ago("stale", 50)],
+        # Stamped a day ahead: quarantined by staging, and no proof that the bot still writes.
+        [fill_hours_ago("late", 7), fill_hours_ago("ahead", -24)],
+    ):
+        warehouse.load(rows)
+        seen.append(verdicts())
+    warehouse.execute("delete from {raw}.trade_records")
+    seen.append(verdicts())
+    warehouse.execute("alter table {raw}.trade_records rename to trade_records_elsewhere")
+    seen.append(verdicts())
+    assert [ours for ours, _ in seen] == [dbts for _, dbts in seen]
+    assert [ours for ours, _ in seen] == ["pass", "warn", "error", "warn", "error", "runtime error"]
+
+
 def assert_only_spare_copies_left(warehouse: Warehouse) -> None:
     """After a run: no retired schema, and every shadow is a marked spare copy the next run builds on."""
     rows = warehouse.query(

@@ -671,8 +671,8 @@ def data_health(ctx: Context) -> None:
         _metric("Age of the latest fill", fmt.age(fresh.latest_fill_age), "Now, by the database's clock, minus the latest fill.")
     with fresh_columns[2]:
         _metric("dbt source freshness", fresh.last_run_freshness or fmt.DASH,
-                "The verdict of `dbt source freshness` at the last scheduled run (warn after 6 h, error after 48 h "
-                "without a new order).")
+                "dbt's source freshness verdict at the last scheduled run (its thresholds: warn after 6 h, error "
+                "after 48 h without a new order).")
     if fresh.last_run_at is not None:
         st.caption(f"Freshness checked by the run of {md_escape(fmt.timestamp(fresh.last_run_at))}.")
 
