@@ -41,7 +41,7 @@ import hashlib
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -318,10 +318,13 @@ def source_freshness(conn: PgConnection, manifest: Manifest) -> str:
             continue
         age = float(str(row[0])) if row else float("inf")
         statuses.append(str(threshold.status(age)))
-    for worst in ("runtime error", "error", "warn", "pass"):
-        if worst in statuses:
-            return worst
-    return "unknown"
+    return worst_freshness(statuses)
+
+
+def worst_freshness(statuses: Iterable[str]) -> str:
+    """The worst of some sources' freshness statuses (runtime error, error, warn, pass), else unknown."""
+    seen = set(statuses)
+    return next((worst for worst in ("runtime error", "error", "warn", "pass") if worst in seen), "unknown")
 
 
 def swap_in(conn: PgConnection, plan: Plan, run_id: int) -> list[str]:

@@ -120,8 +120,7 @@ def test_the_runs_freshness_verdict_is_dbts(make_warehouse: Callable[[str], Ware
         with warehouse.connection.connect(autocommit=True) as conn:
             ours = scheduler.source_freshness(conn, manifest)
         outcome = warehouse.dbt("source", "freshness")
-        statuses = {str(r.status) for r in getattr(outcome.results, "results", None) or []}
-        dbts = next((s for s in ("runtime error", "error", "warn", "pass") if s in statuses), "unknown")
+        dbts = scheduler.worst_freshness(str(r.status) for r in getattr(outcome.results, "results", None) or [])
         return ours, dbts
 
     seen = []
