@@ -84,6 +84,7 @@ class Warehouse:
     name: str
     target_path: Path
     last_outcome: dbt_invoke.DbtOutcome | None = field(default=None)
+    project_dirs: set[Path] = field(default_factory=set)  # every project it was built from
 
     @property
     def source_schema(self) -> str:
@@ -113,6 +114,7 @@ class Warehouse:
         dbt_invoke.apply_environment(
             self.connection, source_schema=self.source_schema, target_schema=self.target_schema
         )
+        self.project_dirs.add(project_dir())
         # dbt's debug log file costs a tenth of a small build's time and is
         # lost with the test's temporary folder: only warnings and errors.
         self.last_outcome = dbt_invoke.run_dbt(
@@ -156,21 +158,110 @@ class Warehouse:
         drop_schemas(self.connection, self.name)
 
 
+DEFAULT_PROJECT = project_dir()
+PARSE_STATE = "partial_parse.msgpack"
+
+
+@dataclass
+class Slot:
+    """A warehouse name that tests of one worker take in turn, with dbt's partial-parse state for it.
+
+    dbt parses the whole project again (2-4 s here) whenever the profile's
+    target schema differs from the one its saved state was made for, which a
+    new warehouse name always does. A name freed by a finished test, with
+    the state its builds left, lets the next warehouse parse only what
+    changed. dbt itself decides whether that state still holds (project
+    files, profile, variables); a slot used with a copy of the project never
+    passes its state on.
+    """
+
+    name: str
+    parse_states: dict[str, bytes] = field(default_factory=dict)  # relative path -> partial_parse.msgpack
+
+
+class WarehousePool:
+    """The slots of this worker process: leased by make_warehouse, freed after the test (or module) that made them."""
+
+    def __init__(self) -> None:
+        self.free: list[Slot] = []
+        self.count = 0
+        self.leased: dict[str, tuple[Slot, Warehouse]] = {}
+        self.in_call = False
+        self.made_in_call: list[str] = []
+        self.made_in_setup: list[str] = []
+
+    def lease(self, connection: database.Connection, target_path: Path) -> Warehouse:
+        if self.free:
+            slot = self.free.pop()
+        else:
+            self.count += 1
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            # Fixed width: no slot's name is the prefix of another's.
+            slot = Slot(f"tw_test_{os.environ[RUN_ID]}_{worker}_s{self.count:03d}")
+        for relative, state in slot.parse_states.items():
+            (target_path / relative).parent.mkdir(parents=True, exist_ok=True)
+            (target_path / relative).write_bytes(state)
+        warehouse = Warehouse(connection, slot.name, target_path)
+        self.leased[slot.name] = (slot, warehouse)
+        (self.made_in_call if self.in_call else self.made_in_setup).append(slot.name)
+        return warehouse
+
+    def release(self, names: list[str]) -> None:
+        for name in names:
+            if name not in self.leased:  # released with the session's fixtures already
+                continue
+            slot, warehouse = self.leased.pop(name)
+            warehouse.drop()
+            if warehouse.project_dirs - {DEFAULT_PROJECT}:
+                slot.parse_states = {}
+            else:
+                slot.parse_states = {
+                    str(path.relative_to(warehouse.target_path)): path.read_bytes()
+                    for path in warehouse.target_path.rglob(PARSE_STATE)
+                }
+            self.free.append(slot)
+        names.clear()
+
+
+POOL = WarehousePool()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    POOL.in_call = True
+    yield
+    POOL.in_call = False
+    # Before monkeypatch undoes it: a test that pointed dbt (in this process
+    # or a `trades-warehouse` it started) at a copy of the project.
+    for _, warehouse in POOL.leased.values():
+        warehouse.project_dirs.add(project_dir())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield
+    # Warehouses a test body made are its own; those fixtures made may serve the
+    # whole module, whose fixtures are torn down by now when the next test is elsewhere.
+    POOL.release(POOL.made_in_call)
+    if nextitem is None or nextitem.module is not getattr(item, "module", None):
+        POOL.release(POOL.made_in_setup)
+
+
 @pytest.fixture(scope="session")
 def make_warehouse(
     server: database.Connection, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[[str], Warehouse]]:
-    made: list[Warehouse] = []
+    """A new, empty warehouse for a test (or a module-scoped fixture; never a session-scoped one).
+
+    Its schemas are dropped after the test whose body made it, or after the
+    module whose fixture made it, and its name is then given to the next one.
+    """
 
     def make(label: str) -> Warehouse:
-        name = f"tw_test_{label}_{uuid.uuid4().hex[:6]}"
-        warehouse = Warehouse(server, name, tmp_path_factory.mktemp(label))
-        made.append(warehouse)
-        return warehouse
+        return POOL.lease(server, tmp_path_factory.mktemp(label))
 
     yield make
-    for warehouse in made:
-        warehouse.drop()
+    POOL.release(list(POOL.leased))
 
 
 @pytest.fixture(scope="session")
