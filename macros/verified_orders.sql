@@ -35,6 +35,10 @@
 
 {#- The by-order incremental models (their strategy replaces the changed order ids' rows). -#}
 {% macro models_by_order() -%}
+    {{- return(memoized('models_by_order', find_models_by_order)) -}}
+{%- endmacro %}
+
+{% macro find_models_by_order() -%}
     {%- set found = [] -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.config.incremental_strategy == 'replace_changed_orders' -%}
@@ -77,6 +81,10 @@
 {#- What the marks of `by_order` were earned under: the covered views' code and every test on the
     models, with its arguments and config, and the code of the macros they call. -#}
 {% macro order_marks_fingerprint(by_order) -%}
+    {{- return(memoized('order_marks_fingerprint:' ~ by_order.unique_id, compute_order_marks_fingerprint, [by_order])) -}}
+{%- endmacro %}
+
+{% macro compute_order_marks_fingerprint(by_order) -%}
     {%- set covered = models_verified_with(by_order) -%}
     {%- set views = covered | rejectattr('unique_id', 'equalto', by_order.unique_id) | list -%}
     {{- return(marks_fingerprint(views, tests_on(covered | map(attribute='unique_id') | list))) -}}
@@ -193,6 +201,10 @@
     {%- if relation is string -%}
         {{- return(none) -}}
     {%- endif -%}
+    {{- return(memoized('order_marks_of_relation:' ~ relation, find_order_marks_of_relation, [relation])) -}}
+{%- endmacro %}
+
+{% macro find_order_marks_of_relation(relation) -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and (node.alias or node.name) == relation.identifier
             and node.schema == relation.schema -%}

@@ -69,6 +69,10 @@
     (`views_of_symbol_rows`); none when no marks cover it.
 -#}
 {% macro symbol_marks_model(relation) -%}
+    {{- return(memoized('symbol_marks_model:' ~ relation, find_symbol_marks_model, [relation])) -}}
+{%- endmacro %}
+
+{% macro find_symbol_marks_model(relation) -%}
     {%- set models = models_with_verification() -%}
     {%- for node in models if (node.alias or node.name) == relation.identifier and node.schema == relation.schema -%}
         {{- return(node) -}}
@@ -110,6 +114,10 @@
 
 {#- What the marks of `model` (a per-symbol model's node) are earned under (marks_fingerprint). -#}
 {% macro symbol_marks_fingerprint(model) -%}
+    {{- return(memoized('symbol_marks_fingerprint:' ~ model.unique_id, compute_symbol_marks_fingerprint, [model])) -}}
+{%- endmacro %}
+
+{% macro compute_symbol_marks_fingerprint(model) -%}
     {%- set views = [] -%}
     {%- do views_of_symbol_rows(model, views) -%}
     {%- set covered_ids = [model.unique_id] + views | map(attribute='unique_id') | list -%}
@@ -195,6 +203,10 @@
     could be trusted).
 -#}
 {% macro models_with_verification() -%}
+    {{- return(memoized('models_with_verification', find_models_with_verification)) -}}
+{%- endmacro %}
+
+{% macro find_models_with_verification() -%}
     {%- set found = [] -%}
     {%- for node in graph.nodes.values()
         if node.resource_type == 'model' and node.config.incremental_strategy == 'replace_changed_symbols'
