@@ -27,7 +27,12 @@
     {{ adapter.quote(schema or this.schema) }}.incremental_symbol_state
 {%- endmacro %}
 
+{#- Worked out once per model and invocation (memoized): a build asks for it several times. -#}
 {% macro build_fingerprint() -%}
+    {{- return(memoized('build_fingerprint:' ~ model.unique_id, compute_build_fingerprint, [model])) -}}
+{%- endmacro %}
+
+{% macro compute_build_fingerprint(model) -%}
     {%- set upstream = [] -%}
     {%- do upstream_models(model, upstream) -%}
     {%- set upstream_code = [] -%}

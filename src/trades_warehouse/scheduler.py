@@ -88,9 +88,10 @@ SYMBOL_STATE_TABLE = "incremental_symbol_state"
 # and the order ids it retyped (the suffixes of raw_orders_read_identifier and
 # changed_orders_relation in macros/incremental_by_order.sql), and its test
 # marks (unverified_orders_relation, verified_order_tests_relation in
-# macros/verified_orders.sql).
+# macros/verified_orders.sql), and the log of the symbols it changed
+# (changed_symbols_relation, read by int_fill_fingerprints).
 ORDER_INCREMENTAL_STRATEGY = "replace_changed_orders"
-ORDER_STATE_SUFFIXES = ("__raw_read", "__retyped_ids", "__unverified_ids", "__verified_tests")
+ORDER_STATE_SUFFIXES = ("__raw_read", "__retyped_ids", "__unverified_ids", "__verified_tests", "__changed_symbols")
 
 
 def lock_key(target_schema: str) -> str:

@@ -355,8 +355,9 @@ def test_scheduled_runs_build_on_the_spare_copy(make_warehouse: Callable[[str], 
 def test_an_empty_build_checks_the_sql_and_keeps_the_data(make_warehouse: Callable[[str], Warehouse]) -> None:
     """`dbt build --empty` (every ref and source reads no rows) passes on a fresh target and on one that
     holds data; there it leaves the incremental tables, their state and what staging read as they were
-    (views and tables it makes empty, as dbt does), so the next build recomputes nothing; a selection
-    that leaves out the fingerprints it emptied stops instead of dropping every symbol."""
+    (views and tables it makes empty, as dbt does), fingerprints included, so the next build recomputes
+    nothing; a selection that leaves out fingerprints made anew and empty stops instead of dropping every
+    symbol."""
     warehouse = make_warehouse("empty")
     warehouse.load(list(synthetic_rows(600, 4, seed=11)))
     fresh = warehouse.build("--empty")
@@ -385,7 +386,13 @@ def test_an_empty_build_checks_the_sql_and_keeps_the_data(make_warehouse: Callab
             for schema in ("intermediate", "marts")] == state_before
     assert warehouse.query(read) == read_before
 
-    # A selection without the fingerprints (empty now) stops rather than drop every symbol.
+    # The fingerprints kept their rows too: a selection without them recomputes nothing.
+    partial = warehouse.dbt("run", "--select", "fct_fills")
+    assert partial.success, partial.failures
+    assert snapshot(warehouse, "fct_fills") == before["fct_fills"]
+    # Fingerprints made anew and empty: a selection without them stops rather than drop every symbol.
+    emptied = warehouse.build("--empty", "--full-refresh", "--select", "int_fill_fingerprints")
+    assert emptied.success, emptied.failures
     partial = warehouse.build("--select", "fct_fills")
     assert not partial.success and any("int_fill_fingerprints is empty" in f for f in partial.failures), partial.failures
     assert snapshot(warehouse, "fct_fills") == before["fct_fills"]
