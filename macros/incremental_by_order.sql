@@ -256,9 +256,13 @@
     {%- if orders_build_by_change() and not is_empty_build() %};
     -- ...and the symbols of the rows that replace them (record_changed_symbols).
     insert into {{ changed_symbols_relation() }} (symbol)
-    select distinct retyped.symbol
+    select retyped.symbol
     from {{ arg_dict['target_relation'] }} as retyped
-    where retyped.order_id in (select changed_ids.order_id from {{ changed_orders_relation() }} as changed_ids)
+    where
+        retyped.order_id in (select changed_ids.order_id from {{ changed_orders_relation() }} as changed_ids)
+        and retyped.symbol is not null
+    except
+    select logged.symbol from {{ changed_symbols_relation() }} as logged
     {%- endif %}
 {%- endmacro %}
 
@@ -286,10 +290,17 @@
     create table if not exists {{ changed_symbols_relation() }} (symbol text);
     {%- if by_change %}
     insert into {{ changed_symbols_relation() }} (symbol)
-    select distinct built.symbol
+    select built.symbol
     from {{ this }} as built
-    where built.order_id in (select changed_ids.order_id from {{ changed_orders_relation() }} as changed_ids)
+    where
+        built.order_id in (select changed_ids.order_id from {{ changed_orders_relation() }} as changed_ids)
+        -- A row without a symbol is no fill (and a null means every symbol).
+        and built.symbol is not null
+    -- Each symbol once, however many builds wait for the fingerprints.
+    except
+    select logged.symbol from {{ changed_symbols_relation() }} as logged
     {%- else %}
-    insert into {{ changed_symbols_relation() }} (symbol) values (null)
+    insert into {{ changed_symbols_relation() }} (symbol)
+    select null where not exists (select from {{ changed_symbols_relation() }} as logged where logged.symbol is null)
     {%- endif %}
 {%- endmacro %}
