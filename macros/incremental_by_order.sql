@@ -254,15 +254,8 @@
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
     {%- if orders_build_by_change() and not is_empty_build() %};
-    -- ...and the symbols of the rows that replace them (record_changed_symbols).
-    insert into {{ changed_symbols_relation() }} (symbol)
-    select retyped.symbol
-    from {{ arg_dict['target_relation'] }} as retyped
-    where
-        retyped.order_id in (select changed_ids.order_id from {{ changed_orders_relation() }} as changed_ids)
-        and retyped.symbol is not null
-    except
-    select logged.symbol from {{ changed_symbols_relation() }} as logged
+    -- ...and the symbols of the rows that replace them.
+    {{ record_changed_symbols(by_change=true, typed_orders=arg_dict['target_relation']) }}
     {%- endif %}
 {%- endmacro %}
 
@@ -278,20 +271,19 @@
     the strategy runs) and of the rows it inserts (the strategy), both found
     by a semi join on the changed ids (a whole reload can change a million);
     any other build rewrites every row and adds a null, which stands for
-    every symbol.
-    A superset is harmless: a symbol fingerprinted again unchanged is then
+    every symbol. A superset is harmless: a symbol fingerprinted again unchanged is then
     left alone by the per-symbol models.
 -#}
 {% macro changed_symbols_relation(model=this) -%}
     {{ adapter.quote(model.schema) }}.{{ adapter.quote(model.identifier ~ '__changed_symbols') }}
 {%- endmacro %}
 
-{% macro record_changed_symbols(by_change) -%}
+{% macro record_changed_symbols(by_change, typed_orders=this) -%}
     create table if not exists {{ changed_symbols_relation() }} (symbol text);
     {%- if by_change %}
     insert into {{ changed_symbols_relation() }} (symbol)
     select built.symbol
-    from {{ this }} as built
+    from {{ typed_orders }} as built
     where
         built.order_id in (select changed_ids.order_id from {{ changed_orders_relation() }} as changed_ids)
         -- A row without a symbol is no fill (and a null means every symbol).
