@@ -3,8 +3,8 @@
 -- the first fill up to it, where windows and calendars start. With no fill
 -- at all the row is still there, with nulls (marts then show no windows).
 -- Read from the per-symbol bounds of int_fill_fingerprints (a row per
--- symbol), not from every fill: a five-minute build passes over the fills
--- once, to fingerprint them.
+-- symbol), not from every fill: a five-minute build reads only the fills of
+-- the symbols that changed, to fingerprint them again.
 with symbol_bounds as (
     select * from {{ ref('int_fill_fingerprints') }}
 ),
