@@ -179,6 +179,10 @@ def test_incremental_builds_equal_a_full_build(pair: tuple[Warehouse, Warehouse]
             # symbols it changed wait in its log for the fingerprints' build.
             staged = incremental.build("--select", "staging")
             assert staged.success, staged.failures
+            logged = [s for (s,) in incremental.query(
+                "select symbol from {staging}.base_trading_bot__orders__changed_symbols")]
+            # A build by change logs symbols, each once, never the null that means every symbol.
+            assert logged and None not in logged and len(logged) == len(set(logged)), logged
             touched |= apply_batch(incremental, rng, batch + 10, touched_ids)
         ((started_xid,),) = incremental.query("select pg_current_xact_id()::text::bigint % 4294967296")
         build_fifo(incremental)
