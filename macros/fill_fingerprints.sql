@@ -26,16 +26,6 @@
     {{- build_fingerprint() if graph.get('nodes') else '' -}}
 {%- endmacro %}
 
-{#- True when the built rows carry the current build fingerprint (one row tells: a build rewrites all or none). -#}
-{% macro fingerprints_built_as_now() -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
-    {%- if 'build_fingerprint' not in columns -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set built = run_query('select build_fingerprint from ' ~ this ~ ' limit 1') -%}
-    {{ return(built.rows | length == 1 and built.rows[0][0] == fill_fingerprints_built_under()) }}
-{%- endmacro %}
-
 {#- Pre-hook: take the logged symbols (see above); `fills` is the fills model. -#}
 {% macro take_changed_symbols(typed_orders, fills) -%}
     {%- if not execute or is_empty_build() -%}
@@ -51,8 +41,12 @@
 
     every_symbol as (
         -- A null taken, or rows of another build fingerprint: those built and those with fills.
-        select exists (select from taken where taken.symbol is null)
-            {{- ' or true' if not fingerprints_built_as_now() }} as wanted
+        select
+            {%- if rows_built_under(fill_fingerprints_built_under()) %}
+            exists (select from taken where taken.symbol is null) as wanted
+            {%- else %}
+            true as wanted
+            {%- endif %}
     )
 
     select taken.symbol from taken where taken.symbol is not null

@@ -77,16 +77,24 @@
     {%- if not execute or this is none or not is_incremental() or is_empty_build() -%}
         {{ return(false) }}
     {%- endif -%}
-    {#- A table from before this column (an upgrade) is rebuilt; append_new_columns adds it first. -#}
+    {{ return(rows_built_under(staging_build_fingerprint())) }}
+{%- endmacro %}
+
+{#-
+    True when the rows of the model being built (`this`) carry the build
+    fingerprint `fingerprint` in their `build_fingerprint` column. Every row
+    carries the fingerprint of the build that made it, and a build only adds
+    rows of its own fingerprint, so one row tells. An empty table has
+    nothing to keep (rebuilding it is free), and a table from before the
+    column (an upgrade) is rebuilt: append_new_columns adds it first.
+-#}
+{% macro rows_built_under(fingerprint) -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
     {%- if 'build_fingerprint' not in columns -%}
         {{ return(false) }}
     {%- endif -%}
-    {#- Every row carries the fingerprint of the build that made it, and a build
-        only adds rows of its own fingerprint, so one row tells. An empty table
-        has nothing to keep: rebuilding it is free. -#}
     {%- set built = run_query('select build_fingerprint from ' ~ this ~ ' limit 1') -%}
-    {{ return(built.rows | length == 1 and built.rows[0][0] == staging_build_fingerprint()) }}
+    {{ return(built.rows | length == 1 and built.rows[0][0] == fingerprint) }}
 {%- endmacro %}
 
 {#-
