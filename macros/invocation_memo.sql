@@ -10,8 +10,10 @@
     manifest reused by a later invocation starts with an empty memo. Should
     a dbt release hand each node its own copy, the memo only misses and
     every node computes again, as before. Never used while parsing (the
-    graph is not built yet), and only for values that cannot change within
-    an invocation: nothing the database holds.
+    graph is not built yet), and only for values that cannot change while
+    they are asked for: what the parsed project says, and what a model's
+    build asks of its own table before writing it (rows_built_under,
+    columns_settled), keyed by the model and asked by nothing after.
 -#}
 {% macro memoized(key, compute, args=[]) -%}
     {%- if not execute -%}

@@ -15,6 +15,12 @@
     build as the insert would have. A constraint kind without a plain ALTER
     form here (foreign keys, custom expressions) keeps dbt's own path, as do
     temporary tables and tables without a contract.
+
+    The temporary table of a settled incremental build (its table last
+    written under the model's current build fingerprint, which covers the
+    contract: macros/settled_columns.sql) is made without the contract's
+    check: the build that first ran under that fingerprint checked it, and
+    the check is two catalog queries of every five-minute build.
 -#}
 {% macro postgres__create_table_as(temporary, relation, sql) -%}
     {%- set contract_config = config.get('contract') -%}
@@ -22,6 +28,15 @@
     {%- set alterable = ['not_null', 'unique', 'primary_key', 'check'] -%}
     {%- set column_kinds = columns | map(attribute='constraints') | sum(start=[]) | map(attribute='type') | list -%}
     {%- set model_kinds = model['constraints'] | map(attribute='type') | list -%}
+    {%- if temporary and contract_config.enforced and columns_settled() -%}
+        {%- set settled -%}
+    {{ config.get('sql_header') or '' }}
+    create temporary table {{ relation }} as (
+        {{ sql }}
+    );
+        {%- endset -%}
+        {{ return(settled) }}
+    {%- endif -%}
     {%- if temporary or not contract_config.enforced
         or (column_kinds + model_kinds) | reject('in', alterable) | list -%}
         {{ return(dbt.postgres__create_table_as(temporary, relation, sql)) }}

@@ -11,7 +11,8 @@
 {% macro relax_retired_columns(columns) -%}
     {%- set existing = load_relation(this) if execute else none -%}
     {#- An --empty build changes no stored table (is_empty_build): the next build relaxes them. -#}
-    {%- if columns and existing is not none and not is_empty_build() -%}
+    {#- A settled table (macros/settled_columns.sql) was relaxed by the build that settled it. -#}
+    {%- if columns and existing is not none and not is_empty_build() and not columns_settled() -%}
         {%- set stored = adapter.get_columns_in_relation(existing) | map(attribute='name') | list -%}
         {%- set retired = columns | select('in', stored) | list -%}
         {%- if retired -%}

@@ -42,7 +42,7 @@ INCREMENTAL_MACHINERY = {
     "symbol_state_strategies", "symbol_changed_filter", "ensure_index",
     "mark_appended_symbols", "appended_symbols", "symbol_appended_filter", "symbol_recomputed_filter",
     "where_symbol_recomputed", "state_columns_added_later", "parents_built_from", "fills_to_write",
-    "legacy_kept_sells_to_recompute", "legacy_kept_rows_usable", "legacy_parent_elsewhere",
+    "legacy_kept_sells_to_recompute", "legacy_kept_rows_usable", "legacy_parent_elsewhere", "one_statement",
 }
 # Macros that only render a variable: fingerprinted when a model lists the variable.
 VAR_MACROS = {"starting_equity_usd": {"starting_equity"}}
