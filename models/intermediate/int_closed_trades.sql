@@ -7,22 +7,18 @@
 -- depends_on: {{ ref('int_fill_fingerprints') }}
 {{ symbol_incremental_config(appends='kept.sell_time') }}
 with fills as (
-    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
+    -- An appended symbol keeps its earlier sells' rows: only the sells after
+    -- the last build's latest fill are new (macros/incremental_by_symbol.sql).
+    {{ rows_to_compute_from(ref('stg_trading_bot__fills'), 'order_time') }}
 ),
 
 allocations as (
-    select * from {{ ref('int_fifo_allocations') }} {{ where_symbol_changed() }}
-),
-
-fills_written as (
-    -- An appended symbol keeps its earlier sells' rows: only the sells after
-    -- the last build's latest fill are new (macros/incremental_by_symbol.sql).
-    {{ fills_to_write('fills') }}
+    {{ rows_to_compute_from(ref('int_fifo_allocations'), 'sell_time') }}
 ),
 
 sells as (
     select *
-    from fills_written
+    from fills
     where side = 'sell' and {{ until_as_of('order_time') }}
 ),
 

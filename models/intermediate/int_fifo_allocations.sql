@@ -35,26 +35,32 @@ with recomputed_fills as (
 ),
 
 {% if is_incremental() -%}
-appended_symbols as (
-    {{ appended_symbols() }}
+kept_open_from as (
+    -- Only the lots from this moment on can be open, and only the kept
+    -- pieces from it on can have drawn on them: an appended symbol reads
+    -- those by the (symbol, time) indexes, not its whole history.
+    {{ kept_open_from(this) }}
 ),
 
 appended_symbols_fills as (
     select
         fills.*,
-        appended_symbols.built_through
-    from {{ relation_as(ref('stg_trading_bot__fills'), 'fills') }}
-    inner join appended_symbols on fills.symbol = appended_symbols.symbol
-    {{ symbol_appended_filter('where', 'fills.symbol') }}
+        kept_open_from.built_through
+    from kept_open_from
+    cross join lateral (
+        {{ symbol_rows_from(ref('stg_trading_bot__fills'), 'order_time', 'kept_open_from', 'open_from') }}
+    ) as fills
 ),
 
 kept_use_per_lot as (
     select
-        buy_order_id,
-        sum(allocated_size) as used_size
-    from {{ this }}
-    {{ symbol_appended_filter('where') }} and not is_unmatched
-    group by buy_order_id
+        kept.buy_order_id,
+        sum(kept.allocated_size) as used_size
+    from kept_open_from
+    inner join {{ this }} as kept
+        on kept.symbol = kept_open_from.symbol and kept.sell_time >= kept_open_from.open_from
+    where not kept.is_unmatched
+    group by kept.buy_order_id
 ),
 
 {% endif -%}

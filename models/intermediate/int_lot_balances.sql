@@ -9,23 +9,20 @@
     appends='greatest(kept.buy_time, kept.last_sell_time)', append_replaces='buy_order_id'
 ) }}
 with fills as (
-    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
+    -- An appended symbol's closed lots stay closed: only its lots open at the
+    -- last build and its new buys can change (their kept rows are replaced).
+    {{ rows_to_compute_from(ref('stg_trading_bot__fills'), 'order_time', 'open_from', ref('int_fifo_allocations')) }}
 ),
 
 allocations as (
-    -- Already cut at `as_of`, like the buys below.
-    select * from {{ ref('int_fifo_allocations') }} {{ where_symbol_changed() }}
-),
-
-fills_written as (
-    -- An appended symbol's closed lots stay closed: only its lots open at the
-    -- last build and its new buys can change (their kept rows are replaced).
-    {{ fills_to_write('fills', 'buy_order_id') }}
+    -- Already cut at `as_of`, like the buys below. A lot's pieces come after
+    -- the lot, so those of the lots above are all here.
+    {{ rows_to_compute_from(ref('int_fifo_allocations'), 'sell_time', 'open_from', ref('int_fifo_allocations')) }}
 ),
 
 buys as (
     select *
-    from fills_written
+    from fills
     where side = 'buy' and {{ until_as_of('order_time') }}
 ),
 

@@ -4,23 +4,19 @@
 -- a view of this table for one release (models/compat).
 -- depends_on: {{ ref('int_fill_fingerprints') }}
 {{ symbol_incremental_config(appends='kept.order_time', append_replaces='order_id') }}
-with changed_fills as (
-    select * from {{ ref('stg_trading_bot__fills') }} {{ where_symbol_changed() }}
+with fills as (
+    -- An appended symbol keeps its rows but those of the lots open at the
+    -- last build (replaced) and adds its new fills.
+    {{ rows_to_compute_from(ref('stg_trading_bot__fills'), 'order_time', 'open_from', ref('int_fifo_allocations')) }}
 ),
 
 closed_trades as (
-    select * from {{ ref('int_closed_trades') }} {{ where_symbol_changed() }}
+    {{ rows_to_compute_from(ref('int_closed_trades'), 'sell_time', 'open_from', ref('int_fifo_allocations')) }}
 ),
 
 lots as (
     -- The stored lots: fct_buy_lots adds only the moment they are measured at.
-    select * from {{ ref('int_lot_balances') }} {{ where_symbol_changed() }}
-),
-
-fills as (
-    -- An appended symbol keeps its rows but those of the lots open at the
-    -- last build (replaced) and adds its new fills.
-    {{ fills_to_write('changed_fills', 'order_id') }}
+    {{ rows_to_compute_from(ref('int_lot_balances'), 'buy_time', 'open_from', ref('int_fifo_allocations')) }}
 ),
 
 final as (

@@ -41,7 +41,7 @@ INCREMENTAL_MACHINERY = {
     "equity_curve_cut", "record_equity_curve_cut", "equity_curve_cut_relation", "current_build_state",
     "symbol_state_strategies", "symbol_changed_filter", "ensure_index",
     "mark_appended_symbols", "appended_symbols", "symbol_appended_filter", "symbol_recomputed_filter",
-    "where_symbol_recomputed", "state_columns_added_later", "parents_built_from", "fills_to_write",
+    "where_symbol_recomputed", "state_columns_added_later", "parents_built_from", "rows_to_compute_from", "kept_open_from", "symbol_rows_from",
     "legacy_kept_sells_to_recompute", "legacy_kept_rows_usable", "legacy_parent_elsewhere", "one_statement",
 }
 # Macros that only render a variable: fingerprinted when a model lists the variable.
