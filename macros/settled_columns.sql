@@ -66,12 +66,15 @@
     incremental materialization). In a settled build (above) the target has
     the model's columns: with a contract they are the contract's, returned
     as the strategy's column list without asking the catalog; without one,
-    dbt reads the target's columns itself. Any other build is dbt's own.
+    the temporary table's (one query instead of dbt's two): what the model
+    computes, as dbt's own path returns, not the target's, which can still
+    hold a column a release stopped writing (append_new_columns never drops
+    one). Any other build is dbt's own.
 -#}
 {% macro postgres__process_schema_changes(on_schema_change, source_relation, target_relation) -%}
     {%- if on_schema_change != 'ignore' and columns_settled() -%}
         {%- if not config.get('contract').enforced -%}
-            {{ return({}) }}
+            {{ return(adapter.get_columns_in_relation(source_relation)) }}
         {%- endif -%}
         {%- set columns = [] -%}
         {%- for column in model['columns'].values() -%}
