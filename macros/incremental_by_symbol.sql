@@ -38,13 +38,14 @@
     {%- set upstream = [] -%}
     {%- do upstream_models(model, upstream) -%}
     {%- set upstream_code = [] -%}
-    {%- set contracts = [contract_signature(model)] if contract_signature(model) else [] -%}
+    {%- set signatures = [contract_signature(model)] -%}
     {%- for unique_id in upstream | sort -%}
         {%- do upstream_code.append(graph.nodes[unique_id].raw_code) -%}
-        {%- if contract_signature(graph.nodes[unique_id]) -%}
-            {%- do contracts.append(unique_id ~ ':' ~ contract_signature(graph.nodes[unique_id])) -%}
-        {%- endif -%}
+        {%- set signature = contract_signature(graph.nodes[unique_id]) -%}
+        {%- do signatures.append(unique_id ~ ':' ~ signature if signature else '') -%}
     {%- endfor -%}
+    {#- Models without a contract add nothing (their fingerprints are as before contracts counted). -#}
+    {%- set contracts = signatures | select | list -%}
     {%- set extra_vars = [] -%}
     {%- for name in (model.config.get('meta') or {}).get('build_fingerprint_vars', []) -%}
         {%- do extra_vars.append(name ~ '=' ~ var(name)) -%}
