@@ -37,6 +37,15 @@ from trades_warehouse.paths import project_dir, state_dir
 from trades_warehouse.synthetic import synthetic_rows
 
 
+def project_release(folder: Path) -> Path:
+    """A copy of the project's dbt files at `folder`: a release to edit and build from
+    (with TRADES_PROJECT_DIR pointing there)."""
+    shutil.copytree(project_dir(), folder, ignore=shutil.ignore_patterns(
+        ".*", "target", "logs", "dbt_packages", "reports", "artifacts", "bench_results*", "src", "pipeline",
+    ))
+    return folder
+
+
 def test_a_legacy_parent_in_another_symbol_is_followed(make_warehouse: Callable[[str], Warehouse]) -> None:
     """A sell's legacy row reads its parent, which the old matcher may have taken from another symbol:
     a correction of that parent (its symbol alone changes) still reaches the sell's row."""
@@ -188,7 +197,8 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
     A mark records the tests (and views) it was earned under, with the code of every macro they call;
     marks earned under others are not trusted."""
     warehouse = make_warehouse("marks_views")
-    # The surrogate key joins ids with '-': sell x-y of buy z and sell x of buy y-z get one allocation id.
+    # Joined by '-' alone, sell x-y of buy z and sell x of buy y-z would share an allocation id (as
+    # dbt_utils' surrogate key joins them), and a correct build would fail.
     dashed = [
         order("z", "buy", "2025-12-01T10:00:00Z", 1.0, 10.0, symbol="DSH-USD"),
         order("x-y", "sell", "2025-12-01T11:00:00Z", 1.0, 11.0, symbol="DSH-USD"),
@@ -196,15 +206,27 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
         order("x", "sell", "2025-12-01T13:00:00Z", 1.0, 12.0, symbol="DSH-USD"),
     ]
     warehouse.load([*synthetic_rows(300, 2, seed=29), *dashed])
+
+    # A release whose compat view keys an allocation by its sell alone: only the view's test fails.
+    project = project_dir()
+    view = project_release(tmp_path / "wrong_view") / "models" / "compat" / "fifo_allocations.sql"
+    assert "        allocation_id,\n" in view.read_text()
+    view.write_text(view.read_text().replace("        allocation_id,\n", "        md5(sell_order_id) as allocation_id,\n"))
+    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
+    monkeypatch.setenv("TRADES_PROJECT_DIR", str(view.parents[2]))
     view_test = "unique_fifo_allocations_allocation_id"
     for attempt in range(2):
         failed = failed_test_names(warehouse.build(*FIFO_SELECTION, *(["--full-refresh"] if not attempt else [])))
         assert failed == {view_test}, (attempt, failed)
         assert set(verification(warehouse).values()) == {None}, "the view's failure keeps every mark unmade"
 
-    # Reconciliation deletes the sell: every test passes, and the marks name what they were earned under.
-    warehouse.execute("delete from {raw}.trade_records where order_id = 'x'")
+    # This release: every test passes, the dashed ids included, and the marks name what they were
+    # earned under.
+    monkeypatch.setenv("TRADES_PROJECT_DIR", str(project))
     build_fifo(warehouse)
+    assert warehouse.query(
+        "select count(*) - count(distinct allocation_id) from {marts}.fifo_allocations where symbol = 'DSH-USD'"
+    ) == [(0,)]
     state = warehouse.query(
         "select count(*), count(distinct verified_under) from {intermediate}.incremental_symbol_state"
         " where model_name = 'int_fifo_allocations' and verified_by is not null"
@@ -236,9 +258,7 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
     # enough). Marks earned under the old code are not trusted, so its first build reads every
     # symbol and finds the repeated key.
     release = tmp_path / "next_release"
-    shutil.copytree(project_dir(), release, ignore=shutil.ignore_patterns(
-        ".*", "target", "logs", "dbt_packages", "reports", "artifacts", "bench_results*", "src", "pipeline",
-    ))
+    project_release(release)
     macros = release / "macros" / "tests_of_unverified_rows.sql"
     header = "{% macro postgres__test_unique(model, column_name) -%}"
     assert header in macros.read_text()
@@ -306,9 +326,7 @@ def test_an_edited_seed_reinfers_every_symbol(
     assert sum(before.values()) > 100 and len(before) > 1, before
 
     release = tmp_path / "next_release"
-    shutil.copytree(project_dir(), release, ignore=shutil.ignore_patterns(
-        ".*", "target", "logs", "dbt_packages", "reports", "artifacts", "bench_results*", "src", "pipeline",
-    ))
+    project_release(release)
     seed = release / "seeds" / "trigger_notional_map.csv"
     # Every band is renamed, the fallback too: no inferred name of the old map may stay.
     seed.write_text("\n".join(
