@@ -94,12 +94,13 @@
     rounding...) changes every model's build fingerprint, so no symbol keeps
     rows of the old definition. tests/pipeline/test_layering.py fails when a
     per-symbol model calls a project macro that is neither here nor part of
-    the incremental machinery.
+    the incremental machinery. The surrogate key is not here: only the
+    fct_fifo_allocations view computes it, so no stored row depends on it.
 -#}
 {% macro row_macros_of_symbol_models() -%}
     {{- daily_measures_of_fills() ~ '|' ~ until_as_of('c') ~ '|' ~ utc_date('c')
         ~ '|' ~ is_closed_trade('m') ~ '|' ~ trade_outcome('p', 'm')
-        ~ '|' ~ surrogate_key(['a', 'b']) ~ '|' ~ round_ratio('r') ~ '|' ~ fee_share('f', 'p', 'w') -}}
+        ~ '|' ~ round_ratio('r') ~ '|' ~ fee_share('f', 'p', 'w') -}}
 {%- endmacro %}
 
 {#-
