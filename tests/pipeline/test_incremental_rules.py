@@ -207,11 +207,16 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
     ]
     warehouse.load([*synthetic_rows(300, 2, seed=29), *dashed])
 
-    # A release whose compat view keys an allocation by its sell alone: only the view's test fails.
+    # A release whose compat view keys allocations as the last release did (ids joined by '-'
+    # alone): the ids of DSH-USD collide, and only the view's test fails.
     project = project_dir()
-    view = project_release(tmp_path / "wrong_view") / "models" / "compat" / "fifo_allocations.sql"
+    view = project_release(tmp_path / "last_key") / "models" / "compat" / "fifo_allocations.sql"
+    last_key = (
+        "md5(coalesce(sell_order_id, '_null_') || '-' || coalesce(buy_order_id, '_null_')"
+        " || '-' || allocation_version::text) as allocation_id,\n"
+    )
     assert "        allocation_id,\n" in view.read_text()
-    view.write_text(view.read_text().replace("        allocation_id,\n", "        md5(sell_order_id) as allocation_id,\n"))
+    view.write_text(view.read_text().replace("        allocation_id,\n", f"        {last_key}"))
     monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
     monkeypatch.setenv("TRADES_PROJECT_DIR", str(view.parents[2]))
     view_test = "unique_fifo_allocations_allocation_id"
