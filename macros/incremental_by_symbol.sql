@@ -38,12 +38,22 @@
     {%- set upstream = [] -%}
     {%- do upstream_models(model, upstream) -%}
     {%- set upstream_code = [] -%}
+    {%- set view_macros = [] -%}
     {%- set signatures = [contract_signature(model)] -%}
     {%- for unique_id in upstream | sort -%}
-        {%- do upstream_code.append(graph.nodes[unique_id].raw_code) -%}
-        {%- set signature = contract_signature(graph.nodes[unique_id]) -%}
+        {%- set node = graph.nodes[unique_id] -%}
+        {%- do upstream_code.append(node.raw_code) -%}
+        {%- set signature = contract_signature(node) -%}
         {%- do signatures.append(unique_id ~ ':' ~ signature if signature else '') -%}
+        {%- do view_macros.extend(macros_computing_view(node)) -%}
     {%- endfor -%}
+    {#- Views upstream compute their rows at every read, with macros whose
+        code their raw code does not show (the compat allocation id's
+        surrogate key): a release changing one changes what this model
+        reads. Empty when no view upstream calls one, so such models'
+        fingerprints are what they were before views' macros counted. -#}
+    {%- set view_macro_code = [] -%}
+    {%- do macro_code_of(view_macros | unique | sort, view_macro_code) -%}
     {#- Models without a contract add nothing (their fingerprints are as before contracts counted). -#}
     {%- set contracts = signatures | select | list -%}
     {%- set extra_vars = [] -%}
@@ -59,7 +69,23 @@
         ~ '|' ~ upstream_code | join('|')
         ~ ('|' ~ seeds | join('|') if seeds else '')
         ~ ('|' ~ contracts | join('|') if contracts else '')
+        ~ ('|' ~ view_macro_code | join('|') if view_macro_code else '')
     ) -}}
+{%- endmacro %}
+
+{#-
+    The macros a view (or ephemeral model) `node` computes its rows with:
+    those of its dependencies its raw code calls by name. Hooks' macros
+    (statistics, grants) are left out: they change no row.
+-#}
+{% macro macros_computing_view(node) -%}
+    {%- set called = [] -%}
+    {%- if node.config.materialized in ('view', 'ephemeral') -%}
+        {%- for macro_id in node.depends_on.macros if (macro_id.split('.')[-1] ~ '(') in node.raw_code -%}
+            {%- do called.append(macro_id) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(called) -}}
 {%- endmacro %}
 
 {#-
@@ -94,8 +120,9 @@
     rounding...) changes every model's build fingerprint, so no symbol keeps
     rows of the old definition. tests/pipeline/test_layering.py fails when a
     per-symbol model calls a project macro that is neither here nor part of
-    the incremental machinery. The surrogate key is not here: only the
-    fct_fifo_allocations view computes it, so no stored row depends on it.
+    the incremental machinery. Macros that views upstream compute with (the
+    compat allocation id's surrogate key) count through
+    macros_computing_view instead, for the models reading those views only.
 -#}
 {% macro row_macros_of_symbol_models() -%}
     {{- daily_measures_of_fills() ~ '|' ~ until_as_of('c') ~ '|' ~ utc_date('c')

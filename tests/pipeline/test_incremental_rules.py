@@ -8,6 +8,7 @@ Split from test_incremental.py (the equivalence tests) so that pytest-xdist can 
 from __future__ import annotations
 
 import random
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -285,6 +286,43 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
         "select * from {{ ref('int_fifo_allocations') }} where allocated_size <= 0\n"
     )
     assert key_test in failed_test_names(warehouse.build(*FIFO_SELECTION))
+
+
+def test_a_macro_of_a_view_upstream_is_in_the_build_fingerprint(
+    make_warehouse: Callable[[str], Warehouse], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The legacy detector keeps rows it read through fct_fifo_allocations, a view whose allocation id
+    the surrogate key macro computes at every read: a release changing that macro changes the
+    detector's build fingerprint (its rows are recomputed), and not that of int_closed_trades, which
+    reads no such view."""
+    warehouse = make_warehouse("view_macros")
+    warehouse.load(list(synthetic_rows(200, 2, seed=5)))
+    build_fifo(warehouse, "--full-refresh")
+    compiled = {
+        "legacy_pnl_discrepancy": Path("marts", "reporting", "legacy", "legacy_pnl_discrepancy.sql"),
+        "int_closed_trades": Path("intermediate", "int_closed_trades.sql"),
+    }
+
+    def fingerprints() -> dict[str, set[str]]:
+        outcome = warehouse.dbt("compile", "--select", *compiled)
+        assert outcome.success, outcome.exception
+        models = warehouse.target_path / "compiled" / "trades_warehouse" / "models"
+        return {
+            name: set(re.findall(r"build_fingerprint = '([0-9a-f]{32})'", (models / path).read_text()))
+            for name, path in compiled.items()
+        }
+
+    before = fingerprints()
+    assert all(len(found) == 1 for found in before.values()), before
+    macro = project_release(tmp_path / "next_release") / "macros" / "surrogate_key.sql"
+    header = "{% macro surrogate_key(expressions) -%}"
+    assert header in macro.read_text()
+    macro.write_text(macro.read_text().replace(header, header + "\n    {#- The next release's words. -#}"))
+    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
+    monkeypatch.setenv("TRADES_PROJECT_DIR", str(macro.parents[1]))
+    after = fingerprints()
+    assert after["legacy_pnl_discrepancy"] != before["legacy_pnl_discrepancy"], "the view's macro is not fingerprinted"
+    assert after["int_closed_trades"] == before["int_closed_trades"], "a model reading no such view was touched"
 
 
 def test_a_changed_setting_rebuilds_every_row(make_warehouse: Callable[[str], Warehouse]) -> None:
