@@ -47,6 +47,18 @@ def project_release(folder: Path) -> Path:
     return folder
 
 
+def edit_release(file: Path, old: str, new: str) -> None:
+    """Replace `old` (which must be there) by `new` in a release's file."""
+    text = file.read_text()
+    assert old in text, (file, old)
+    file.write_text(text.replace(old, new))
+
+
+def comment_into_macro(file: Path, header: str) -> None:
+    """A release that changes a macro's code only: a comment under its header."""
+    edit_release(file, header, header + "\n    {#- The next release's words. -#}")
+
+
 def test_a_legacy_parent_in_another_symbol_is_followed(make_warehouse: Callable[[str], Warehouse]) -> None:
     """A sell's legacy row reads its parent, which the old matcher may have taken from another symbol:
     a correction of that parent (its symbol alone changes) still reaches the sell's row."""
@@ -216,8 +228,7 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
         "md5(coalesce(sell_order_id, '_null_') || '-' || coalesce(buy_order_id, '_null_')"
         " || '-' || allocation_version::text) as allocation_id,\n"
     )
-    assert "        allocation_id,\n" in view.read_text()
-    view.write_text(view.read_text().replace("        allocation_id,\n", f"        {last_key}"))
+    edit_release(view, "        allocation_id,\n", f"        {last_key}")
     monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
     monkeypatch.setenv("TRADES_PROJECT_DIR", str(view.parents[2]))
     view_test = "unique_fifo_allocations_allocation_id"
@@ -266,9 +277,7 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
     release = tmp_path / "next_release"
     project_release(release)
     macros = release / "macros" / "tests_of_unverified_rows.sql"
-    header = "{% macro postgres__test_unique(model, column_name) -%}"
-    assert header in macros.read_text()
-    macros.write_text(macros.read_text().replace(header, header + "\n    {#- The next release's words. -#}"))
+    comment_into_macro(macros, "{% macro postgres__test_unique(model, column_name) -%}")
     monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
     monkeypatch.setenv("TRADES_PROJECT_DIR", str(release))
     assert key_test in failed_test_names(warehouse.build(*FIFO_SELECTION))
@@ -315,9 +324,7 @@ def test_a_macro_of_a_view_upstream_is_in_the_build_fingerprint(
     before = fingerprints()
     assert all(len(found) == 1 for found in before.values()), before
     macro = project_release(tmp_path / "next_release") / "macros" / "surrogate_key.sql"
-    header = "{% macro surrogate_key(expressions) -%}"
-    assert header in macro.read_text()
-    macro.write_text(macro.read_text().replace(header, header + "\n    {#- The next release's words. -#}"))
+    comment_into_macro(macro, "{% macro surrogate_key(expressions) -%}")
     monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
     monkeypatch.setenv("TRADES_PROJECT_DIR", str(macro.parents[1]))
     after = fingerprints()
