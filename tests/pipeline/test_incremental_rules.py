@@ -40,11 +40,18 @@ from trades_warehouse.synthetic import synthetic_rows
 
 def project_release(folder: Path) -> Path:
     """A copy of the project's dbt files at `folder`: a release to edit and build from
-    (with TRADES_PROJECT_DIR pointing there)."""
+    (use_release points dbt there)."""
     shutil.copytree(project_dir(), folder, ignore=shutil.ignore_patterns(
         ".*", "target", "logs", "dbt_packages", "reports", "artifacts", "bench_results*", "src", "pipeline",
     ))
     return folder
+
+
+def use_release(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Point dbt (and `trades-warehouse`) at the project at `folder`; the state folder stays where it
+    is, not beside the release."""
+    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
+    monkeypatch.setenv("TRADES_PROJECT_DIR", str(folder))
 
 
 def edit_release(file: Path, old: str, new: str) -> None:
@@ -229,8 +236,7 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
         " || '-' || allocation_version::text) as allocation_id,\n"
     )
     edit_release(view, "        allocation_id,\n", f"        {last_key}")
-    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
-    monkeypatch.setenv("TRADES_PROJECT_DIR", str(view.parents[2]))
+    use_release(monkeypatch, view.parents[2])
     view_test = "unique_fifo_allocations_allocation_id"
     for attempt in range(2):
         failed = failed_test_names(warehouse.build(*FIFO_SELECTION, *(["--full-refresh"] if not attempt else [])))
@@ -239,7 +245,7 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
 
     # This release: every test passes, the dashed ids included, and the marks name what they were
     # earned under.
-    monkeypatch.setenv("TRADES_PROJECT_DIR", str(project))
+    use_release(monkeypatch, project)
     build_fifo(warehouse)
     assert warehouse.query(
         "select count(*) - count(distinct allocation_id) from {marts}.fifo_allocations where symbol = 'DSH-USD'"
@@ -278,8 +284,7 @@ def test_marks_cover_the_views_of_a_model_and_the_tests_they_were_earned_under(
     project_release(release)
     macros = release / "macros" / "tests_of_unverified_rows.sql"
     comment_into_macro(macros, "{% macro postgres__test_unique(model, column_name) -%}")
-    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
-    monkeypatch.setenv("TRADES_PROJECT_DIR", str(release))
+    use_release(monkeypatch, release)
     assert key_test in failed_test_names(warehouse.build(*FIFO_SELECTION))
 
     # Put right by a full build of the release, which marks every symbol; the key repeated again is
@@ -325,8 +330,7 @@ def test_a_macro_of_a_view_upstream_is_in_the_build_fingerprint(
     assert all(len(found) == 1 for found in before.values()), before
     macro = project_release(tmp_path / "next_release") / "macros" / "surrogate_key.sql"
     comment_into_macro(macro, "{% macro surrogate_key(expressions) -%}")
-    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
-    monkeypatch.setenv("TRADES_PROJECT_DIR", str(macro.parents[1]))
+    use_release(monkeypatch, macro.parents[1])
     after = fingerprints()
     assert after["legacy_pnl_discrepancy"] != before["legacy_pnl_discrepancy"], "the view's macro is not fingerprinted"
     assert after["int_closed_trades"] == before["int_closed_trades"], "a model reading no such view was touched"
@@ -382,8 +386,7 @@ def test_an_edited_seed_reinfers_every_symbol(
     seed.write_text("\n".join(
         line if i == 0 else "renamed_" + line for i, line in enumerate(seed.read_text().splitlines())
     ) + "\n")
-    monkeypatch.setenv("TRADES_STATE_DIR", str(state_dir()))
-    monkeypatch.setenv("TRADES_PROJECT_DIR", str(release))
+    use_release(monkeypatch, release)
     assert warehouse.build(*selection).success
     after = inferred()
     assert after == {"renamed_" + name: orders for name, orders in before.items()}, (before, after)
