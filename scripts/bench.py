@@ -190,6 +190,24 @@ def settle_writes(connection: database.Connection, schema_prefix: str) -> bool:
         return False
 
 
+def timed_create_table(
+    connection: database.Connection, schema: str, table: sql.Identifier, select: sql.Composable
+) -> tuple[float, int]:
+    """Seconds to write `select` into a new `table` (dropped again after), timed once what the steps
+    before left is settled; and the rows written."""
+    with connection.connect() as conn:
+        conn.execute(sql.SQL("drop table if exists {}").format(table))
+        conn.commit()
+        settle_writes(connection, schema)
+        started = time.perf_counter()
+        cur = conn.execute(sql.SQL("create table {} as {}").format(table, select))
+        conn.commit()
+        seconds = time.perf_counter() - started
+        conn.execute(sql.SQL("drop table {}").format(table))
+        conn.commit()
+    return seconds, cur.rowcount
+
+
 def write_floor(connection: database.Connection, target: str, scratch: str) -> tuple[float, int]:
     """(b'): seconds to copy every table of the FIFO models (`create table as select *`), and their rows."""
     with connection.connect() as conn:
@@ -200,35 +218,33 @@ def write_floor(connection: database.Connection, target: str, scratch: str) -> t
         )]
     seconds, rows = 0.0, 0
     for schema, name in tables:
-        copy = sql.Identifier(scratch, f"copy_of_{name}")
-        with connection.connect() as conn:
-            conn.execute(sql.SQL("drop table if exists {}").format(copy))
-            conn.commit()
-            settle_writes(connection, target)
-            started = time.perf_counter()
-            cur = conn.execute(sql.SQL("create table {} as select * from {}").format(copy, sql.Identifier(schema, name)))
-            conn.commit()
-            seconds += time.perf_counter() - started
-            rows += cur.rowcount
-            conn.execute(sql.SQL("drop table {}").format(copy))
-            conn.commit()
+        copied_s, copied = timed_create_table(
+            connection, target, sql.Identifier(scratch, f"copy_of_{name}"),
+            sql.SQL("select * from {}").format(sql.Identifier(schema, name)),
+        )
+        seconds, rows = seconds + copied_s, rows + copied
     return seconds, rows
 
 
-# (b''): the same FIFO order as the floor above, and nothing but what every
+# The FIFO order of the floor (b) and the skeleton (b'').
+FLOOR_ORDER = sql.SQL("order_time, case side when 'buy' then 0 else 1 end, order_id")
+FLOOR = (
+    "select order_id, sum(case side when 'buy' then size else -size end)"
+    " over (partition by symbol order by {order}) as balance from {fills}"
+)
+
+# (b''): the same FIFO order as the floor, and nothing but what every
 # piece needs to exist: its size and the sequence numbers of its buy and sell
 # (with the open inventory's segments after the last matched sell, which the
 # model's join to the sells drops).
 SKELETON = """
-create table {skeleton} as
 with positions as (
     select
         symbol, order_time, side, order_id,
         sum(case when side = 'buy' then size else 0 end) over fifo as bought_through,
         sum(case when side = 'sell' then size else 0 end) over fifo as sold_through
     from {fills}
-    window fifo as (partition by symbol order by order_time, case side when 'buy' then 0 else 1 end, order_id
-                    rows between unbounded preceding and current row)
+    window fifo as (partition by symbol order by {order} rows between unbounded preceding and current row)
 ),
 interval_ends as (
     select
@@ -238,8 +254,7 @@ interval_ends as (
             else bought_through end as axis_position,
         case side when 'sell' then 1 else 0 end as sell_end
     from positions
-    window fifo as (partition by symbol order by order_time, case side when 'buy' then 0 else 1 end, order_id
-                    rows between unbounded preceding and current row)
+    window fifo as (partition by symbol order by {order} rows between unbounded preceding and current row)
 ),
 segments as (
     select
@@ -252,22 +267,6 @@ segments as (
 )
 select * from segments where segment_size > 0
 """
-
-
-def method_skeleton(connection: database.Connection, fills: sql.Identifier, scratch: str, schema: str) -> float:
-    """(b''): seconds to compute and write the pieces' sizes and buy and sell numbers, and nothing else."""
-    skeleton = sql.Identifier(scratch, "method_skeleton")
-    with connection.connect() as conn:
-        conn.execute(sql.SQL("drop table if exists {}").format(skeleton))
-        conn.commit()
-        settle_writes(connection, schema)
-        started = time.perf_counter()
-        conn.execute(sql.SQL(SKELETON).format(skeleton=skeleton, fills=fills))
-        conn.commit()
-        seconds = time.perf_counter() - started
-        conn.execute(sql.SQL("drop table {}").format(skeleton))
-        conn.commit()
-    return seconds
 
 
 def show(label: str, seconds: float, note: str = "") -> None:
@@ -718,21 +717,12 @@ def main() -> None:
 
     with connection.connect() as conn:
         conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(scratch)))
+        conn.commit()
         # ---- (b) the floor
-        conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier(scratch, "window_floor")))
-        conn.commit()
-        settle_writes(connection, args.schema)
-        started = time.perf_counter()
-        conn.execute(
-            sql.SQL(
-                "create table {} as select order_id, sum(case side when 'buy' then size else -size end) over ("
-                " partition by symbol order by order_time, case side when 'buy' then 0 else 1 end, order_id"
-                " ) as balance from {}"
-            ).format(sql.Identifier(scratch, "window_floor"), staging_fills)
+        r["b_s"], _ = timed_create_table(
+            connection, args.schema, sql.Identifier(scratch, "window_floor"),
+            sql.SQL(FLOOR).format(order=FLOOR_ORDER, fills=staging_fills),
         )
-        conn.commit()
-        r["b_s"] = time.perf_counter() - started
-        conn.execute(sql.SQL("drop table {}").format(sql.Identifier(scratch, "window_floor")))
         # Scratch tables for the Python FIFO (untimed): the fills as the bot's
         # table holds them, indexed by symbol, and an allocation table like the bot's.
         conn.execute(sql.SQL("drop table if exists {}, {}").format(scratch_fills, scratch_allocations))
@@ -756,7 +746,10 @@ def main() -> None:
     show("(b) floor: one window running sum over the fills", r["b_s"])
     r["b_write_s"], written_rows = write_floor(connection, target, scratch)
     show(f"(b') write floor: copying the FIFO models' {written_rows:,} stored rows", r["b_write_s"])
-    r["b_skeleton_s"] = method_skeleton(connection, staging_fills, scratch, args.schema)
+    r["b_skeleton_s"], _ = timed_create_table(
+        connection, args.schema, sql.Identifier(scratch, "method_skeleton"),
+        sql.SQL(SKELETON).format(order=FLOOR_ORDER, fills=staging_fills),
+    )
     show("(b'') the method's skeleton: sorts and windows, pieces' keys only", r["b_skeleton_s"])
     print(f"  allocations (fct_fifo_allocations): {r['allocations']:,.0f}", flush=True)
 
